@@ -1,0 +1,1 @@
+"""LocalLibrary: a public library's catalog site on Starlette, Jinja2 and htmx."""

@@ -1,0 +1,5 @@
+"""`python -m locallibrary` runs the command-line interface."""
+
+from locallibrary.cli import main
+
+main()

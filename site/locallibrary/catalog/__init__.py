@@ -1,0 +1,1 @@
+"""The catalog: books, authors, genres, languages and the physical copies of books."""

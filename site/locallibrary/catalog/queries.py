@@ -1,0 +1,217 @@
+"""The catalog's queries: each page's data in a known, small number of round trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from databases import Database
+from sqlalchemy import func, select
+
+from locallibrary.catalog.pagination import Page, page_number
+from locallibrary.catalog.tables import (
+    CopyStatus,
+    author,
+    book,
+    book_genre,
+    book_instance,
+    genre,
+    language,
+)
+
+# Ids arrive from URLs; the id columns are 32-bit INTEGERs, and a larger number cannot be a row
+# (PostgreSQL's driver would refuse it, SQLite's would overflow past 64 bits).
+MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    books: int
+    copies: int
+    copies_available: int
+    authors: int
+    genres: int
+
+
+@dataclass(frozen=True)
+class AuthorRef:
+    id: int
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date | None = None
+    date_of_death: dt.date | None = None
+
+    @property
+    def name(self) -> str:
+        # Some authors are known by one name only (Homer).
+        return f"{self.last_name}, {self.first_name}" if self.first_name else self.last_name
+
+
+@dataclass(frozen=True)
+class BookRow:
+    id: int
+    title: str
+    author: AuthorRef | None
+
+
+@dataclass(frozen=True)
+class Copy:
+    id: uuid.UUID
+    imprint: str
+    due_back: dt.date | None
+    status: CopyStatus
+
+
+@dataclass(frozen=True)
+class BookDetail:
+    id: int
+    title: str
+    summary: str
+    isbn: str
+    author: AuthorRef | None
+    language: str | None
+    genres: list[str]
+    copies: list[Copy]
+
+
+@dataclass(frozen=True)
+class AuthorDetail:
+    author: AuthorRef
+    books: list[BookRow]
+
+
+async def catalog_counts(db: Database) -> CatalogCounts:
+    def count(table_query: object) -> object:
+        return select(func.count()).select_from(table_query).scalar_subquery()  # type: ignore[arg-type]
+
+    available = (
+        select(func.count())
+        .select_from(book_instance)
+        .where(book_instance.c.status == CopyStatus.AVAILABLE.value)
+        .scalar_subquery()
+    )
+    row = await db.fetch_one(
+        select(
+            count(book).label("books"),
+            count(book_instance).label("copies"),
+            available.label("copies_available"),
+            count(author).label("authors"),
+            count(genre).label("genres"),
+        )
+    )
+    assert row is not None
+    return CatalogCounts(**dict(row._mapping))
+
+
+def _author_ref(row: object) -> AuthorRef | None:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    if mapping["author_id"] is None:
+        return None
+    return AuthorRef(mapping["author_id"], mapping["first_name"], mapping["last_name"])
+
+
+async def book_page(db: Database, raw_page: str | None, per_page: int) -> Page[BookRow]:
+    total = await db.fetch_val(select(func.count()).select_from(book))
+    number = page_number(raw_page, total, per_page)
+    rows = await db.fetch_all(
+        select(
+            book.c.id,
+            book.c.title,
+            book.c.author_id,
+            author.c.first_name,
+            author.c.last_name,
+        )
+        .select_from(book.outerjoin(author, book.c.author_id == author.c.id))
+        .order_by(book.c.title, book.c.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    items = [BookRow(row.id, row.title, _author_ref(row)) for row in rows]
+    return Page(items, number, per_page, total)
+
+
+async def author_page(db: Database, raw_page: str | None, per_page: int) -> Page[AuthorRef]:
+    total = await db.fetch_val(select(func.count()).select_from(author))
+    number = page_number(raw_page, total, per_page)
+    rows = await db.fetch_all(
+        select(author)
+        .order_by(author.c.last_name, author.c.first_name, author.c.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    return Page([AuthorRef(**dict(row._mapping)) for row in rows], number, per_page, total)
+
+
+async def book_detail(db: Database, book_id: int) -> BookDetail | None:
+    if not 0 < book_id <= MAX_ID:
+        return None
+    row = await db.fetch_one(
+        select(
+            book.c.id,
+            book.c.title,
+            book.c.summary,
+            book.c.isbn,
+            book.c.author_id,
+            author.c.first_name,
+            author.c.last_name,
+            language.c.name.label("language"),
+        )
+        .select_from(
+            book.outerjoin(author, book.c.author_id == author.c.id).outerjoin(
+                language, book.c.language_id == language.c.id
+            )
+        )
+        .where(book.c.id == book_id)
+    )
+    if row is None:
+        return None
+    genres = await db.fetch_all(
+        select(genre.c.name)
+        .select_from(genre.join(book_genre, book_genre.c.genre_id == genre.c.id))
+        .where(book_genre.c.book_id == book_id)
+        .order_by(genre.c.name)
+    )
+    copies = await db.fetch_all(
+        select(
+            book_instance.c.id,
+            book_instance.c.imprint,
+            book_instance.c.due_back,
+            book_instance.c.status,
+        )
+        .where(book_instance.c.book_id == book_id)
+        .order_by(book_instance.c.due_back, book_instance.c.id)
+    )
+    return BookDetail(
+        id=row.id,
+        title=row.title,
+        summary=row.summary,
+        isbn=row.isbn,
+        author=_author_ref(row),
+        language=row.language,
+        genres=[g.name for g in genres],
+        copies=[Copy(c.id, c.imprint, c.due_back, CopyStatus(c.status)) for c in copies],
+    )
+
+
+async def author_detail(db: Database, author_id: int) -> AuthorDetail | None:
+    if not 0 < author_id <= MAX_ID:
+        return None
+    row = await db.fetch_one(select(author).where(author.c.id == author_id))
+    if row is None:
+        return None
+    ref = AuthorRef(**dict(row._mapping))
+    books = await db.fetch_all(
+        select(book.c.id, book.c.title)
+        .where(book.c.author_id == author_id)
+        .order_by(book.c.title, book.c.id)
+    )
+    return AuthorDetail(ref, [BookRow(b.id, b.title, ref) for b in books])
+
+
+async def book_titles(db: Database, book_ids: list[int]) -> dict[int, str]:
+    """Titles of the given books, for lists kept elsewhere (recently viewed)."""
+    if not book_ids:
+        return {}
+    rows = await db.fetch_all(select(book.c.id, book.c.title).where(book.c.id.in_(book_ids)))
+    return {row.id: row.title for row in rows}

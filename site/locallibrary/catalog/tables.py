@@ -1,0 +1,107 @@
+"""The catalog's schema, defined once as SQLAlchemy Core tables (migrations are generated from it)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CopyStatus(enum.StrEnum):
+    """A copy's loan status, stored as the one-letter codes of the tutorial."""
+
+    MAINTENANCE = "m"
+    ON_LOAN = "o"
+    AVAILABLE = "a"
+    RESERVED = "r"
+
+    @property
+    def label(self) -> str:
+        return {"m": "Maintenance", "o": "On loan", "a": "Available", "r": "Reserved"}[self.value]
+
+
+author = Table(
+    "catalog_author",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("date_of_birth", Date),
+    Column("date_of_death", Date),
+    # The author list's order, and the seed's look-up by name.
+    Index("ix_catalog_author_name_order", "last_name", "first_name", "id"),
+)
+
+genre = Table(
+    "catalog_genre",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Index("uq_catalog_genre_name_lower", func.lower("name"), unique=True),
+)
+
+language = Table(
+    "catalog_language",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+book = Table(
+    "catalog_book",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("author_id", ForeignKey("catalog_author.id", ondelete="SET NULL"), index=True),
+    Column("summary", Text, nullable=False, server_default=""),
+    Column("isbn", String(13), nullable=False, unique=True),
+    Column("language_id", ForeignKey("catalog_language.id", ondelete="SET NULL")),
+    CheckConstraint("length(isbn) = 13", name="isbn_13_chars"),
+    # The book list's order: pages walk this index instead of sorting the table.
+    Index("ix_catalog_book_title_order", "title", "id"),
+)
+
+book_genre = Table(
+    "catalog_book_genre",
+    metadata,
+    Column("book_id", ForeignKey("catalog_book.id", ondelete="CASCADE"), primary_key=True),
+    Column("genre_id", ForeignKey("catalog_genre.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_catalog_book_genre_genre", "genre_id"),
+)
+
+book_instance = Table(
+    "catalog_bookinstance",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("book_id", ForeignKey("catalog_book.id", ondelete="CASCADE"), nullable=False),
+    Column("imprint", String(200), nullable=False),
+    Column("due_back", Date),
+    Column("status", String(1), nullable=False, server_default=CopyStatus.MAINTENANCE.value),
+    CheckConstraint("status IN ('m', 'o', 'a', 'r')", name="status_known"),
+    # A book's copies in due-back order, and the count of available copies.
+    Index("ix_catalog_bookinstance_book_due", "book_id", "due_back"),
+    Index("ix_catalog_bookinstance_status", "status"),
+)

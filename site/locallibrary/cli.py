@@ -1,0 +1,123 @@
+"""The `locallibrary` command: one entry point for every chore (serve, migrate, seed, clean up)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from locallibrary.catalog.seed import SeedReport, seed_demo, seed_synthetic
+from locallibrary.database import (
+    DatabaseUnavailable,
+    async_driver_url,
+    check_sqlite_file,
+    describe,
+    one_line,
+)
+from locallibrary.database import migrate as migrations
+from locallibrary.settings import PROJECT_ROOT, Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    return Settings.from_environ()
+
+
+def _fail(action: str, url: str, error: BaseException) -> click.ClickException:
+    if isinstance(error, DatabaseUnavailable):
+        return click.ClickException(str(error))
+    return click.ClickException(f"{action} failed on {describe(url)}: {one_line(error)}")
+
+
+def _run_migrations(url: str) -> None:
+    try:
+        check_sqlite_file(url)
+        migrations.upgrade(url)
+    except Exception as error:  # the CLI's boundary: any failure is one line for a person
+        raise _fail("migrate", url, error) from error
+
+
+def _with_connection(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_async_engine(async_driver_url(url))
+        try:
+            async with engine.connect() as conn:
+                result = await work(conn)
+                await conn.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        check_sqlite_file(url)
+        return asyncio.run(run())
+    except Exception as error:  # the CLI's boundary: any failure is one line for a person
+        raise _fail("the command", url, error) from error
+
+
+@click.group()
+def main() -> None:
+    """LocalLibrary: a public library's catalog site."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run at every release)."""
+    url = _settings().database_url
+    _run_migrations(url)
+    click.echo(f"Database {describe(url)} is up to date.")
+
+
+@main.command()
+@click.option("--books", type=click.IntRange(min=1), help="Also grow a synthetic catalog to N books.")
+def seed(books: int | None) -> None:
+    """Load the demo catalog (idempotent); with --books N, add a large synthetic catalog."""
+    url = _settings().database_url
+    report = _with_connection(url, seed_demo)
+    click.echo(f"Demo catalog: added {report.books} books, {report.copies} copies, "
+               f"{report.authors} authors.")
+    if books:
+        with click.progressbar(length=books, label="Synthetic books") as bar:
+            async def grow(conn: AsyncConnection) -> SeedReport:
+                return await seed_synthetic(conn, books, progress=bar.update)
+
+            report = _with_connection(url, grow)
+        click.echo(f"Synthetic catalog: added {report.books} books, {report.copies} copies, "
+                   f"{report.authors} authors.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def dev(host: str, port: int) -> None:
+    """Run the development server with reload, migrating and seeding the database first."""
+    import uvicorn
+
+    settings = _settings()
+    _run_migrations(settings.database_url)
+
+    async def seed_if_empty(conn: AsyncConnection) -> SeedReport | None:
+        from sqlalchemy import func, select
+
+        from locallibrary.catalog.tables import book
+
+        if await conn.scalar(select(func.count()).select_from(book)):
+            return None
+        return await seed_demo(conn)
+
+    if _with_connection(settings.database_url, seed_if_empty):
+        click.echo("Loaded the demo catalog.")
+    click.secho(f"LocalLibrary is at http://{host}:{port}/catalog/", fg="green", bold=True)
+    uvicorn.run(
+        "locallibrary.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=True,
+        reload_dirs=[str(PROJECT_ROOT / d) for d in ("site", "templates", "static")],
+        reload_includes=["*.py", "*.html", "*.css", "*.js"],
+    )

@@ -1,0 +1,76 @@
+"""The site's database: one `databases.Database` for SQLite or PostgreSQL, chosen by its URL."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from databases import Database
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; the message is one line fit for a person."""
+
+
+def create_database(url: str) -> Database:
+    if is_sqlite(url):
+        # sqlite3's `timeout` is SQLite's busy timeout: writers wait for the lock, not fail.
+        return Database(url, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    return Database(url)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def async_driver_url(url: str) -> str:
+    """The SQLAlchemy URL with the same async driver that `databases` uses (for Alembic)."""
+    parsed = make_url(url)
+    driver = "aiosqlite" if parsed.get_backend_name() == "sqlite" else "asyncpg"
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}").render_as_string(
+        hide_password=False
+    )
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def one_line(error: BaseException) -> str:
+    """A driver error as one line: the driver's own message, without SQLAlchemy's additions."""
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(original).__name__
+
+
+def check_sqlite_file(url: str) -> None:
+    """Open a SQLite database with the standard library, raising DatabaseUnavailable if it can't.
+
+    aiosqlite reports a failed open from its worker thread, which can then outlive the event
+    loop and print a stray traceback; checking first keeps the failure to one line.
+    """
+    if not is_sqlite(url):
+        return
+    path = make_url(url).database or ":memory:"
+    try:
+        sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS).close()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"cannot open the database at {describe(url)}: {error}") from error
+
+
+async def connect(database: Database) -> None:
+    """Connect and prove it with a query; raise DatabaseUnavailable with a one-line reason."""
+    check_sqlite_file(str(database.url))
+    try:
+        await database.connect()
+        await database.fetch_val("SELECT 1")
+        if is_sqlite(str(database.url)):
+            # WAL lets readers run beside a writer and is a property of the file: set it once.
+            await database.fetch_val("PRAGMA journal_mode=WAL")
+    except Exception as error:  # any driver error means the same thing to the operator
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {describe(str(database.url))}: {one_line(error)}"
+        ) from error

@@ -1,0 +1,1 @@
+"""Alembic migrations for the site's database (catalog and sessions)."""

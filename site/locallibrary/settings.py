@@ -1,0 +1,69 @@
+"""The site's settings, read once from environment variables and an optional `.env` file.
+
+Every setting is documented in the README's settings table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+NODE_MODULES_DIR = PROJECT_ROOT / "node_modules"
+
+DEFAULT_DATABASE_URL = "sqlite:///./locallibrary.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    debug: bool = False
+    secret_key: str = ""
+    counts_poll_seconds: float = 3.0
+    session_cookie_name: str = "sessionid"
+    session_cookie_age: int = 14 * 24 * 3600
+    session_cookie_secure: bool = False
+    session_save_every_request: bool = False
+    session_max_bytes: int = 64 * 1024
+    session_cleanup_seconds: float = 3600.0
+    notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
+
+    @classmethod
+    def from_environ(cls, env_file: str | os.PathLike[str] = ".env") -> Settings:
+        config = Config(env_file if Path(env_file).is_file() else None)
+        debug = config("DEBUG", cast=bool, default=False)
+        secret_key = config("SECRET_KEY", default="")
+        if not secret_key:
+            # A per-process random key is safe, only less convenient: signed values do not
+            # survive a restart or cross worker processes. Production sets SECRET_KEY.
+            secret_key = secrets.token_urlsafe(32)
+        return cls(
+            database_url=normalize_database_url(
+                config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
+            ),
+            debug=debug,
+            secret_key=secret_key,
+            counts_poll_seconds=config("COUNTS_POLL_SECONDS", cast=float, default=3.0),
+            session_cookie_name=config("SESSION_COOKIE_NAME", default="sessionid"),
+            session_cookie_age=config("SESSION_COOKIE_AGE", cast=int, default=14 * 24 * 3600),
+            session_cookie_secure=config("SESSION_COOKIE_SECURE", cast=bool, default=False),
+            session_save_every_request=config(
+                "SESSION_SAVE_EVERY_REQUEST", cast=bool, default=False
+            ),
+            session_max_bytes=config("SESSION_MAX_BYTES", cast=int, default=64 * 1024),
+            session_cleanup_seconds=config("SESSION_CLEANUP_SECONDS", cast=float, default=3600.0),
+            notice=config("SITE_NOTICE", default=cls.notice),
+        )
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgres://` spelling that Heroku-style platforms hand out."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url.removeprefix("postgres://")
+    return url

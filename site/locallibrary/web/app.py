@@ -1,0 +1,56 @@
+"""The application, declared in one place: every URL, and the order of the middleware."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from locallibrary.catalog import views as catalog
+from locallibrary.database import create_database
+from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
+from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR, Settings
+from locallibrary.web import errors, health
+
+ERROR_HANDLERS = {404: errors.http_exception, 405: errors.http_exception, 500: errors.server_error}
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_environ()
+    database = create_database(settings.database_url)
+
+    # The pages: everything that reads the session and the catalog. Static files and the health
+    # check live outside it, so they cost no session or database work.
+    pages = Starlette(
+        routes=[
+            Route("/", catalog.home_redirect),
+            Route("/catalog/", catalog.index, name="index"),
+            Route("/catalog/books/", catalog.book_list, name="books"),
+            Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
+            Route("/catalog/authors/", catalog.author_list, name="authors"),
+            Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
+        ],
+        middleware=[Middleware(HoldConnection, database=database)],
+        exception_handlers=ERROR_HANDLERS,
+    )
+    app = Starlette(
+        debug=settings.debug,
+        routes=[
+            Route("/healthz", health.healthz),
+            Mount(
+                "/static/vendor/htmx",
+                StaticFiles(directory=NODE_MODULES_DIR / "htmx.org" / "dist", check_dir=False),
+                name="htmx",
+            ),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("", pages),
+        ],
+        middleware=[Middleware(DatabaseLifespan, database=database)],
+        exception_handlers=ERROR_HANDLERS,
+    )
+    # Both applications serve the same site: they share one state.
+    pages.state = app.state
+    app.state.settings = settings
+    app.state.database = database
+    return app

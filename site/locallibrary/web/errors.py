@@ -1,0 +1,50 @@
+"""Error pages: the site's own styled page for every 4xx and 5xx, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from locallibrary.web.templating import templates
+
+logger = logging.getLogger("locallibrary")
+
+TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Too large",
+    503: "Service unavailable",
+}
+
+
+def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
+    title = TITLES.get(status_code, "Something went wrong")
+    return templates.TemplateResponse(
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "title": title, "detail": detail},
+        status_code=status_code,
+    )
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail != TITLES.get(exc.status_code) else None
+    response = error_page(request, exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # ServerErrorMiddleware has logged the traceback; the visitor sees a plain apology.
+    return error_page(request, 500, "The error has been logged. Please try again later.")
+
+
+def not_found(request: Request, detail: str | None = None) -> Response:
+    return error_page(request, 404, detail)

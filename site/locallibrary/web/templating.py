@@ -1,0 +1,33 @@
+"""Jinja2 templates with the context every page needs (settings, the session, static URLs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from locallibrary.settings import TEMPLATES_DIR
+
+
+def _site_context(request: Request) -> dict[str, Any]:
+    return {
+        "settings": request.app.state.settings,
+        # Pages served outside the session middleware (static 404s) render without a session.
+        "session": request.scope.get("session"),
+    }
+
+
+@pass_context
+def path_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """The path of a named route: links stay on whatever host and scheme the page came from."""
+    request: Request = context["request"]
+    return request.url_for(name, **path_params).path
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site_context])
+templates.env.globals["path_for"] = path_for
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
