@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from databases import Database
 from sqlalchemy import func, select
@@ -79,6 +81,10 @@ class BookDetail:
 class AuthorDetail:
     author: AuthorRef
     books: list[BookRow]
+
+
+PageQuery = Callable[[Database, str | None, int], Awaitable[Page[Any]]]
+"""A list page's query: (database, raw page number, page size) -> the page."""
 
 
 async def catalog_counts(db: Database) -> CatalogCounts:

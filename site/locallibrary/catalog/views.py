@@ -1,4 +1,4 @@
-"""The catalog's pages: the home page with its counts, the lists and the detail pages."""
+"""The catalog's pages: the home page with its counts, the lists, the detail pages, the forms."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from databases import Database
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from locallibrary.catalog import queries
-from locallibrary.catalog.pagination import DEFAULT_PER_PAGE, InvalidPage, Page
-from locallibrary.web.errors import not_found
+from locallibrary.catalog import queries, visitor
+from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
+from locallibrary.web.errors import error_page, not_found
+from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
 from locallibrary.web.templating import templates
+
+LISTS = {"books": "book", "authors": "author"}
 
 
 def _database(request: Request) -> Database:
@@ -23,35 +26,51 @@ async def home_redirect(request: Request) -> Response:
 
 
 async def index(request: Request) -> Response:
+    num_visits = request.session.increment(visitor.NUM_VISITS)
+    database = _database(request)
+    counts = await queries.catalog_counts(database)
+    viewed_ids = visitor.recently_viewed(request.session)
+    titles = await queries.book_titles(database, viewed_ids)
+    recent = [(book_id, titles[book_id]) for book_id in viewed_ids if book_id in titles]
+    return templates.TemplateResponse(
+        request,
+        "catalog/index.html",
+        {"counts": counts, "num_visits": num_visits, "recently_viewed": recent},
+    )
+
+
+async def counts_fragment(request: Request) -> Response:
+    """The polled counts box: read-only, it neither counts a visit nor writes the session."""
     counts = await queries.catalog_counts(_database(request))
-    return templates.TemplateResponse(request, "catalog/index.html", {"counts": counts})
+    num_visits = request.session.get(visitor.NUM_VISITS, 0)
+    return templates.TemplateResponse(
+        request, "catalog/_counts.html", {"counts": counts, "num_visits": num_visits}
+    )
 
 
 async def book_list(request: Request) -> Response:
-    try:
-        page = await queries.book_page(
-            _database(request), request.query_params.get("page"), DEFAULT_PER_PAGE
-        )
-    except InvalidPage as invalid:
-        return not_found(request, str(invalid))
-    return _list_response(request, "book", page)
+    return await _list_page(request, "books", queries.book_page)
 
 
 async def author_list(request: Request) -> Response:
+    return await _list_page(request, "authors", queries.author_page)
+
+
+async def _list_page(request: Request, name: str, fetch: queries.PageQuery) -> Response:
+    kind = LISTS[name]
     try:
-        page = await queries.author_page(
-            _database(request), request.query_params.get("page"), DEFAULT_PER_PAGE
+        page: Page[object] = await fetch(
+            _database(request), request.query_params.get("page"), visitor.per_page(request.session)
         )
     except InvalidPage as invalid:
         return not_found(request, str(invalid))
-    return _list_response(request, "author", page)
-
-
-def _list_response(request: Request, kind: str, page: Page[object]) -> Response:
     list_id = f"{kind}-list"
     fragment = "_" if wants_fragment(request, list_id) else ""
-    template = f"catalog/{fragment}{kind}_list.html"
-    response = templates.TemplateResponse(request, template, {"page": page, "list_id": list_id})
+    response = templates.TemplateResponse(
+        request,
+        f"catalog/{fragment}{kind}_list.html",
+        {"page": page, "list_id": list_id, "list_name": name, "per_page_choices": PER_PAGE_CHOICES},
+    )
     response.headers["Vary"] = FRAGMENT_VARY
     return response
 
@@ -60,6 +79,7 @@ async def book_detail(request: Request) -> Response:
     book = await queries.book_detail(_database(request), request.path_params["id"])
     if book is None:
         return not_found(request, "There is no book with that number in the catalog.")
+    visitor.remember_viewed(request.session, book.id)
     return templates.TemplateResponse(request, "catalog/book_detail.html", {"book": book})
 
 
@@ -70,3 +90,29 @@ async def author_detail(request: Request) -> Response:
     return templates.TemplateResponse(
         request, "catalog/author_detail.html", {"author": detail.author, "books": detail.books}
     )
+
+
+async def set_per_page(request: Request) -> Response:
+    """Remember the visitor's page size, then show the list again from its first page.
+
+    htmx follows the redirect with its own headers, so it gets just the list to swap in.
+    """
+    form = await request.form()
+    list_name = form.get("list")
+    per_page = next((n for n in PER_PAGE_CHOICES if str(n) == form.get("per_page")), None)
+    if list_name not in LISTS or per_page is None:
+        return error_page(request, 400, "Choose how many results to show per page from the list.")
+    request.session[visitor.PER_PAGE] = per_page
+    return see_other(request, request.url_for(str(list_name)).path)
+
+
+async def dismiss_notice(request: Request) -> Response:
+    """Hide the site notice for the rest of the session."""
+    form = await request.form()
+    request.session[visitor.NOTICE_DISMISSED] = True
+    if request.headers.get("hx-request") == "true":
+        response = Response(status_code=200)  # htmx swaps the notice out for nothing
+    else:
+        response = see_other(request, local_path(form.get("next"), request.url_for("index").path))
+    response.headers["Vary"] = "HX-Request"
+    return response

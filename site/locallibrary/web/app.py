@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
@@ -10,28 +13,57 @@ from starlette.staticfiles import StaticFiles
 from locallibrary.catalog import views as catalog
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
+from locallibrary.sessions import DatabaseStore, SessionConfig, SessionMiddleware, periodic_cleanup
 from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR, Settings
 from locallibrary.web import errors, health
 
-ERROR_HANDLERS = {404: errors.http_exception, 405: errors.http_exception, 500: errors.server_error}
+ERROR_HANDLERS = {
+    400: errors.http_exception,
+    404: errors.http_exception,
+    405: errors.http_exception,
+    500: errors.server_error,
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     database = create_database(settings.database_url)
+    session_store = DatabaseStore(database)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
+            yield
 
     # The pages: everything that reads the session and the catalog. Static files and the health
     # check live outside it, so they cost no session or database work.
     pages = Starlette(
+        debug=settings.debug,
         routes=[
             Route("/", catalog.home_redirect),
             Route("/catalog/", catalog.index, name="index"),
+            Route("/catalog/_counts", catalog.counts_fragment, name="counts"),
             Route("/catalog/books/", catalog.book_list, name="books"),
             Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
             Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
+            Route(
+                "/catalog/preferences/per-page",
+                catalog.set_per_page,
+                methods=["POST"],
+                name="set_per_page",
+            ),
+            Route(
+                "/catalog/notice/dismiss",
+                catalog.dismiss_notice,
+                methods=["POST"],
+                name="dismiss_notice",
+            ),
         ],
-        middleware=[Middleware(HoldConnection, database=database)],
+        middleware=[
+            Middleware(HoldConnection, database=database),
+            Middleware(SessionMiddleware, store=session_store, config=session_config(settings)),
+        ],
         exception_handlers=ERROR_HANDLERS,
     )
     app = Starlette(
@@ -48,9 +80,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[Middleware(DatabaseLifespan, database=database)],
         exception_handlers=ERROR_HANDLERS,
+        lifespan=lifespan,
     )
     # Both applications serve the same site: they share one state.
     pages.state = app.state
     app.state.settings = settings
     app.state.database = database
     return app
+
+
+def session_config(settings: Settings) -> SessionConfig:
+    return SessionConfig(
+        cookie_name=settings.session_cookie_name,
+        max_age=settings.session_cookie_age,
+        secure=settings.session_cookie_secure,
+        save_every_request=settings.session_save_every_request,
+        max_bytes=settings.session_max_bytes,
+    )

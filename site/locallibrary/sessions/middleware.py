@@ -1,0 +1,86 @@
+"""The session middleware (pure ASGI): loads the session before the app, saves it after.
+
+Policy, as in Django: the row is written and the cookie sent only when the session changed (or
+on every request with `save_every_request`); never on a 5xx response; an emptied session is
+deleted and its cookie cleared; a response whose view read the session says `Vary: Cookie`.
+A request without a well-formed session cookie costs no I/O; an unknown or expired key is never
+adopted, and a new session always gets a new key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from locallibrary.sessions.config import SessionConfig
+from locallibrary.sessions.cookies import delete_cookie_header, session_key_from, set_cookie_header
+from locallibrary.sessions.session import Session
+from locallibrary.sessions.stores.base import SessionStore
+
+
+class SessionMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: SessionStore,
+        config: SessionConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.config = config or SessionConfig()
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        cookie_header = _header(scope, b"cookie")
+        key = session_key_from(cookie_header, self.config.cookie_name) if cookie_header else None
+        data = await self.store.load(key) if key else None
+        session = Session(key if data is not None else None, data or {}, self.config, self.clock)
+        scope["session"] = session
+        had_cookie = data is not None
+
+        async def send_with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if session.accessed:
+                    headers.add_vary_header("Cookie")
+                if message["status"] < 500:
+                    await self._save(session, headers, scope, had_cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+    async def _save(
+        self, session: Session, headers: MutableHeaders, scope: Scope, had_cookie: bool
+    ) -> None:
+        # Nested changes need a read first: an unread session cannot have changed.
+        changed = session.modified or (session.accessed and session.has_changes())
+        if not (changed or self.config.save_every_request):
+            return
+        await session.save(self.store)
+        secure = scope.get("scheme") == "https"
+        if session.session_key is None:
+            if had_cookie:
+                headers.append("set-cookie", delete_cookie_header(self.config, secure=secure))
+            return
+        max_age = None if session.get_expire_at_browser_close() else session.get_expiry_age()
+        headers.append(
+            "set-cookie",
+            set_cookie_header(
+                self.config, session.session_key, max_age=max_age, secure=secure, now=self.clock()
+            ),
+        )
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

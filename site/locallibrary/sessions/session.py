@@ -1,0 +1,217 @@
+"""The session object: a dict-like view of one browser's data, with Django's API.
+
+Reads and writes happen in memory; the middleware loads the data before the view runs and calls
+`save()` once, when the response starts. What is saved is what changed: each top-level key whose
+JSON differs from what was loaded (so changes inside nested lists and dicts are seen without
+`modified = True`), each deleted key, and each `increment()`. The store merges those into the row
+as it is at save time, so concurrent requests of one browser that touch different keys, or
+increment the same counter, all keep their changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+from locallibrary.sessions.codec import encode, encode_value
+from locallibrary.sessions.config import SessionConfig
+from locallibrary.sessions.keys import new_session_key
+from locallibrary.sessions.stores.base import SessionStore
+
+EXPIRY_KEY = "_session_expiry"
+TEST_COOKIE_KEY = "testcookie"
+TEST_COOKIE_VALUE = "worked"
+
+
+class Session(MutableMapping[str, Any]):
+    def __init__(
+        self,
+        key: str | None,
+        data: dict[str, Any],
+        config: SessionConfig,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = key
+        self._data = data
+        self._loaded = {k: encode_value(k, v) for k, v in data.items()}
+        self._increments: dict[str, int] = {}
+        self._stale_keys: set[str] = set()
+        self.config = config
+        self.clock = clock
+        self.accessed = False
+        self.modified = False
+
+    # -- the dict API -------------------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"session keys are strings, not {type(key).__name__}")
+        encode_value(key, value)  # fail here, at the line that stored it, not at save time
+        self.accessed = self.modified = True
+        self._data[key] = value
+        self._increments.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        self.accessed = self.modified = True
+        del self._data[key]
+        self._increments.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        self.accessed = True
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"<Session {self._key or '(new)'} {self._data!r}>"
+
+    def clear(self) -> None:
+        self.accessed = self.modified = True
+        self._data.clear()
+        self._increments.clear()
+
+    def increment(self, key: str, by: int = 1) -> int:
+        """Add `by` to the integer at `key` (0 if missing) and return the new value.
+
+        Saved as an increment, not as a value: concurrent increments of one session all count.
+        """
+        current = self.get(key, 0)
+        if not isinstance(current, int) or isinstance(current, bool):
+            raise TypeError(f"session[{key!r}] is {type(current).__name__}, not an integer")
+        self.accessed = self.modified = True
+        self._data[key] = current + by
+        self._increments[key] = self._increments.get(key, 0) + by
+        return current + by
+
+    # -- Django's session API -------------------------------------------------------------------
+
+    @property
+    def session_key(self) -> str | None:
+        """The key of the stored session: None until the session has been saved."""
+        return self._key
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._data and self._key is None
+
+    def flush(self) -> None:
+        """Delete the data and the stored session; a new key is issued if data is added again."""
+        self.clear()
+        if self._key is not None:
+            self._stale_keys.add(self._key)
+        self._key = None
+        self._loaded = {}
+
+    def cycle_key(self) -> None:
+        """Keep the data under a new key; the stored session under the old key goes away."""
+        self.accessed = self.modified = True
+        if self._key is not None:
+            self._stale_keys.add(self._key)
+        self._key = None
+        self._loaded = {}
+        self._increments.clear()
+
+    def set_expiry(self, value: int | float | dt.datetime | dt.timedelta | None) -> None:
+        """Seconds of inactivity, a moment, a span from now, 0 for browser close, None to reset."""
+        if value is None:
+            self.pop(EXPIRY_KEY, None)
+            self.modified = True
+            return
+        if isinstance(value, dt.timedelta):
+            value = dt.datetime.fromtimestamp(self.clock(), dt.UTC) + value
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError("set_expiry needs an aware datetime (with a time zone)")
+            self[EXPIRY_KEY] = value.isoformat()
+        else:
+            self[EXPIRY_KEY] = int(value)
+
+    def get_expiry_age(self) -> int:
+        """Seconds from now until the session expires."""
+        expiry = self._data.get(EXPIRY_KEY)
+        if isinstance(expiry, str):
+            moment = dt.datetime.fromisoformat(expiry)
+            return max(0, int(moment.timestamp() - self.clock()))
+        if not expiry:  # unset, or 0: browser close still expires server-side after max_age
+            return self.config.max_age
+        return int(expiry)
+
+    def get_expiry_date(self) -> dt.datetime:
+        expiry = self._data.get(EXPIRY_KEY)
+        if isinstance(expiry, str):
+            return dt.datetime.fromisoformat(expiry)
+        return dt.datetime.fromtimestamp(self.clock() + self.get_expiry_age(), dt.UTC)
+
+    def get_expire_at_browser_close(self) -> bool:
+        return self._data.get(EXPIRY_KEY) == 0
+
+    def set_test_cookie(self) -> None:
+        self[TEST_COOKIE_KEY] = TEST_COOKIE_VALUE
+
+    def test_cookie_worked(self) -> bool:
+        return self.get(TEST_COOKIE_KEY) == TEST_COOKIE_VALUE
+
+    def delete_test_cookie(self) -> None:
+        self.pop(TEST_COOKIE_KEY, None)
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        """Whether saving would change the stored session (nested changes included)."""
+        if self._stale_keys or self._increments or self._data.keys() != self._loaded.keys():
+            return True
+        return any(encode_value(k, v) != self._loaded[k] for k, v in self._data.items())
+
+    async def save(self, store: SessionStore) -> None:
+        """Write this request's changes; an emptied session is deleted. Called once per request.
+
+        Raises SessionDataError or SessionTooLarge before anything is written.
+        """
+        for stale in self._stale_keys:
+            await store.delete(stale)
+        self._stale_keys.clear()
+        if not self._data:
+            if self._key is not None:
+                await store.delete(self._key)
+                self._key = None
+            return
+        expires_at = int(self.clock()) + self.get_expiry_age()
+        if self._key is None:
+            text = encode(self._data, self.config.max_bytes)
+            key = new_session_key()
+            while not await store.create(key, text, expires_at):
+                key = new_session_key()
+            self._key = key
+        else:
+            await store.update(self._key, self._merge_into, expires_at)
+        self._loaded = {k: encode_value(k, v) for k, v in self._data.items()}
+        self._increments.clear()
+
+    def _merge_into(self, stored: dict[str, Any] | None) -> str:
+        """This request's changes applied to the stored data, as JSON text."""
+        merged = dict(stored) if stored is not None else {}
+        for key in self._loaded.keys() - self._data.keys():
+            merged.pop(key, None)
+        for key, value in self._data.items():
+            by = self._increments.get(key)
+            base = merged.get(key)
+            if by is not None and isinstance(base, int) and not isinstance(base, bool):
+                merged[key] = base + by
+            elif by is not None or key not in self._loaded or encode_value(key, value) != self._loaded[key]:
+                merged[key] = value
+        text = encode(merged, self.config.max_bytes)
+        # What the next save compares with, and what this request now reads, is the merged data.
+        self._data = merged
+        return text
