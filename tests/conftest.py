@@ -63,19 +63,20 @@ class LazyPostgres:
                 )
             assert bindir is not None
             self.server = PostgresServer(bindir)
+            self.server.initialize()
             self.server.start()
         return self.server
 
-    def stop(self) -> None:
+    def remove(self) -> None:
         if self.server is not None:
-            self.server.stop()
+            self.server.remove()
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[LazyPostgres]:
     lazy = LazyPostgres()
     yield lazy
-    lazy.stop()
+    lazy.remove()
 
 
 async def _admin(server: PostgresServer, *statements: str) -> None:
@@ -173,3 +174,9 @@ def settings(database_url: str) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), base_url="http://testserver") as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    while its browser is open, and the other tests start their own loops there."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

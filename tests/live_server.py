@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx2 as httpx
 
@@ -27,7 +28,7 @@ class LiveServer:
     def output(self) -> str:
         """What the server printed so far (its access and error log)."""
         self.log.flush()
-        return open(self.log.name, encoding="utf-8", errors="replace").read()
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
 
 def uvicorn_command(port: int, *extra: str) -> list[str]:

@@ -57,13 +57,15 @@ class PostgresServer:
         if done.returncode != 0:
             pytest.fail(f"{Path(args[0]).name} failed: {done.stderr.strip() or done.stdout.strip()}")
 
-    def start(self) -> None:
+    def initialize(self) -> None:
         if self.run_as:
             shutil.chown(self.directory, "postgres", "postgres")
         self._run(
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
             "--auth=trust", "--encoding=UTF8", "--no-sync",
         )
+
+    def start(self) -> None:
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
@@ -74,7 +76,11 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
+        """Stop the server, keeping its data: `start` brings it back (a restart)."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:

@@ -7,17 +7,21 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from locallibrary.catalog.seed import SeedReport, seed_demo, seed_synthetic
+from locallibrary.catalog.seed import SeedReport, seed_demo, seed_demo_if_empty, seed_synthetic
 from locallibrary.database import (
     DatabaseUnavailable,
     async_driver_url,
     check_sqlite_file,
+    connect,
+    create_database,
     describe,
     one_line,
 )
 from locallibrary.database import migrate as migrations
+from locallibrary.sessions import DatabaseStore
 from locallibrary.settings import PROJECT_ROOT, Settings
 
 T = TypeVar("T")
@@ -93,9 +97,6 @@ def seed(books: int | None) -> None:
 @main.command()
 def clearsessions() -> None:
     """Delete expired sessions from the database and say how many went."""
-    from locallibrary.database import connect, create_database
-    from locallibrary.sessions import DatabaseStore
-
     url = _settings().database_url
 
     async def clear() -> int:
@@ -118,21 +119,9 @@ def clearsessions() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def dev(host: str, port: int) -> None:
     """Run the development server with reload, migrating and seeding the database first."""
-    import uvicorn
-
     settings = _settings()
     _run_migrations(settings.database_url)
-
-    async def seed_if_empty(conn: AsyncConnection) -> SeedReport | None:
-        from sqlalchemy import func, select
-
-        from locallibrary.catalog.tables import book
-
-        if await conn.scalar(select(func.count()).select_from(book)):
-            return None
-        return await seed_demo(conn)
-
-    if _with_connection(settings.database_url, seed_if_empty):
+    if _with_connection(settings.database_url, seed_demo_if_empty):
         click.echo("Loaded the demo catalog.")
     click.secho(f"LocalLibrary is at http://{host}:{port}/catalog/", fg="green", bold=True)
     uvicorn.run(

@@ -23,6 +23,7 @@ DEFAULT_DATABASE_URL = "sqlite:///./locallibrary.sqlite3"
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
+    database_busy_timeout: float = 5.0
     debug: bool = False
     secret_key: str = ""
     counts_poll_seconds: float = 3.0
@@ -47,6 +48,7 @@ class Settings:
             database_url=normalize_database_url(
                 config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
             ),
+            database_busy_timeout=config("DATABASE_BUSY_TIMEOUT", cast=float, default=5.0),
             debug=debug,
             secret_key=secret_key,
             counts_poll_seconds=config("COUNTS_POLL_SECONDS", cast=float, default=3.0),

@@ -80,14 +80,56 @@ def test_the_poll_shows_new_counts(client: TestClient, database_url: str) -> Non
     assert after == before + 1
 
 
-def test_session_cookie_is_set_on_the_first_visit(client: TestClient, database_url: str) -> None:
+def test_first_visit_gets_its_key_at_once_and_is_stored_when_the_browser_returns(
+    client: TestClient, database_url: str
+) -> None:
     response = client.get("/catalog/")
-    cookie = response.headers["set-cookie"]
-    assert re.match(r"sessionid=[a-z0-9]{32}; ", cookie)
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    key_cookie, companion = response.headers.get_list("set-cookie")
+    assert re.match(r"sessionid=[a-z0-9]{32}; ", key_cookie)
+    assert companion.startswith("sessionid_new=")
+    for cookie in (key_cookie, companion):
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Cookie" in response.headers["vary"]
+    assert session_rows(database_url) == {}, "nothing stored until the browser comes back"
+
+    key = client.cookies["sessionid"]
+    second = client.get("/catalog/")
+    assert visits_sentence(second.text) == "You have visited this page 2 times."
+    assert client.cookies["sessionid"] == key, "the key does not change between visits"
+    assert second.headers.get_list("set-cookie")[1].startswith('sessionid_new=""')
     [(data, _)] = session_rows(database_url).values()
-    assert json.loads(data) == {"num_visits": 1}
+    assert json.loads(data) == {"num_visits": 2}
+    assert list(session_rows(database_url)) == [key]
+
+
+def test_clients_that_never_return_cookies_store_nothing(
+    client: TestClient, database_url: str
+) -> None:
+    for _ in range(200):
+        client.cookies.clear()
+        response = client.get("/catalog/")
+        assert visits_sentence(response.text) == "You have visited this page 1 time."
+    assert session_rows(database_url) == {}
+
+
+def test_a_forged_or_foreign_companion_cookie_is_not_adopted(
+    client: TestClient, database_url: str
+) -> None:
+    client.get("/catalog/")
+    companion = client.cookies["sessionid_new"]
+    client.cookies.clear()
+    # The companion is bound to its own key: with any other key it is ignored.
+    other_key = "q" * 32
+    response = client.get(
+        "/catalog/", headers={"cookie": f"sessionid={other_key}; sessionid_new={companion}"}
+    )
+    assert visits_sentence(response.text) == "You have visited this page 1 time."
+    assert other_key not in session_rows(database_url)
+    tampered = companion[:-2] + ("A" if companion[-2] != "A" else "B") + companion[-1]
+    key = "r" * 32
+    response = client.get("/catalog/", headers={"cookie": f"sessionid={key}; sessionid_new={tampered}"})
+    assert visits_sentence(response.text) == "You have visited this page 1 time."
+    assert key not in session_rows(database_url)
 
 
 # -- results per page --------------------------------------------------------------------------

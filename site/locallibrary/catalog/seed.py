@@ -143,6 +143,13 @@ async def seed_demo(conn: AsyncConnection, today: dt.date | None = None) -> Seed
     return SeedReport(books_added, copies_added, len(new_authors))
 
 
+async def seed_demo_if_empty(conn: AsyncConnection) -> SeedReport | None:
+    """Load the demo catalog into a catalog with no books (the dev server's first run)."""
+    if await conn.scalar(select(func.count()).select_from(book)):
+        return None
+    return await seed_demo(conn)
+
+
 def _batches(start: int, stop: int, size: int) -> Iterator[range]:
     for first in range(start, stop, size):
         yield range(first, min(first + size, stop))

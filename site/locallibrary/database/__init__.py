@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
+import asyncpg
 from databases import Database
 from sqlalchemy.engine import make_url
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the message is one line fit for a person."""
 
 
-def create_database(url: str) -> Database:
+def create_database(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> Database:
     if is_sqlite(url):
         # sqlite3's `timeout` is SQLite's busy timeout: writers wait for the lock, not fail.
-        return Database(url, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return Database(url, timeout=busy_timeout)
     return Database(url)
+
+
+_POSTGRES_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk i/o")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database is out of reach for now (not that a query is wrong)."""
+    if isinstance(error, sqlite3.OperationalError):
+        return any(reason in str(error).lower() for reason in _SQLITE_UNAVAILABLE)
+    return isinstance(error, (*_POSTGRES_UNAVAILABLE, ConnectionError, asyncio.TimeoutError))
 
 
 def is_sqlite(url: str) -> bool:
@@ -56,7 +75,7 @@ def check_sqlite_file(url: str) -> None:
         return
     path = make_url(url).database or ":memory:"
     try:
-        sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS).close()
+        sqlite3.connect(path).close()
     except sqlite3.Error as error:
         raise DatabaseUnavailable(f"cannot open the database at {describe(url)}: {error}") from error
 

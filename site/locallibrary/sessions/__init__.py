@@ -12,12 +12,14 @@ A self-contained package (it imports nothing from the rest of LocalLibrary):
 from locallibrary.sessions.cleanup import periodic_cleanup
 from locallibrary.sessions.codec import SessionDataError, SessionError, SessionTooLarge
 from locallibrary.sessions.config import SessionConfig
+from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.middleware import SessionMiddleware
 from locallibrary.sessions.session import Session
 from locallibrary.sessions.stores import DatabaseStore, MemoryStore, SessionStore
 
 __all__ = [
     "DatabaseStore",
+    "DeferredSessions",
     "MemoryStore",
     "Session",
     "SessionConfig",

@@ -21,10 +21,12 @@ class SessionTooLarge(SessionError, ValueError):
 def encode_value(key: str, value: Any) -> str:
     """One value as canonical JSON (sorted keys), naming the session key when it cannot be."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
-    except (TypeError, ValueError) as error:
+        text.encode("utf-8")  # a lone surrogate is valid to json.dumps, not to UTF-8
+    except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
         raise SessionDataError(f"session[{key!r}] cannot be stored as JSON: {error}") from None
+    return text
 
 
 def encode(data: dict[str, Any], max_bytes: int) -> str:
@@ -32,11 +34,11 @@ def encode(data: dict[str, Any], max_bytes: int) -> str:
     try:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
+        size = len(text.encode("utf-8"))
     except (TypeError, ValueError):
         for key, value in data.items():
             encode_value(key, value)  # raises, naming the key that json.dumps did not
         raise
-    size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise SessionTooLarge(
             f"the session would be {size} bytes, over the limit of {max_bytes} bytes "

@@ -23,13 +23,30 @@ def session_key_from(cookie_header: str, name: str) -> str | None:
     return None
 
 
+def cookie_value(cookie_header: str, name: str) -> str | None:
+    """The first value of the cookie `name`, whatever it holds."""
+    for pair in cookie_header.split(";"):
+        cookie_name, _, value = pair.strip().partition("=")
+        if cookie_name == name:
+            return value
+    return None
+
+
 def set_cookie_header(
-    config: SessionConfig, value: str, *, max_age: int | None, secure: bool, now: float
+    config: SessionConfig,
+    value: str,
+    *,
+    max_age: int | None,
+    secure: bool,
+    now: float,
+    name: str | None = None,
 ) -> str:
-    """A Set-Cookie value; `max_age=None` makes a cookie that ends when the browser closes."""
+    """A Set-Cookie value (for the session cookie unless `name` says otherwise), with the
+    session cookie's attributes; `max_age=None` makes a cookie that ends with the browser."""
+    name = name or config.cookie_name
     cookie: SimpleCookie = SimpleCookie()
-    cookie[config.cookie_name] = value
-    morsel = cookie[config.cookie_name]
+    cookie[name] = value
+    morsel = cookie[name]
     morsel["path"] = config.path
     morsel["httponly"] = True
     morsel["samesite"] = config.same_site.capitalize()
@@ -45,6 +62,6 @@ def set_cookie_header(
     return morsel.OutputString()
 
 
-def delete_cookie_header(config: SessionConfig, *, secure: bool) -> str:
+def delete_cookie_header(config: SessionConfig, *, secure: bool, name: str | None = None) -> str:
     """A Set-Cookie value that removes the cookie (expired at the epoch)."""
-    return set_cookie_header(config, "", max_age=0, secure=secure, now=0)
+    return set_cookie_header(config, "", max_age=0, secure=secure, now=0, name=name)

@@ -16,7 +16,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from locallibrary.sessions.config import SessionConfig
-from locallibrary.sessions.cookies import delete_cookie_header, session_key_from, set_cookie_header
+from locallibrary.sessions.cookies import (
+    cookie_value,
+    delete_cookie_header,
+    session_key_from,
+    set_cookie_header,
+)
+from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.session import Session
 from locallibrary.sessions.stores.base import SessionStore
 
@@ -28,11 +34,15 @@ class SessionMiddleware:
         store: SessionStore,
         config: SessionConfig | None = None,
         clock: Callable[[], float] = time.time,
+        deferred: DeferredSessions | None = None,
     ) -> None:
+        """`deferred` keeps new sessions in a signed cookie until the browser returns it."""
         self.app = app
         self.store = store
         self.config = config or SessionConfig()
         self.clock = clock
+        self.deferred = deferred
+        self.companion_name = f"{self.config.cookie_name}_new"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,8 +51,16 @@ class SessionMiddleware:
 
         cookie_header = _header(scope, b"cookie")
         key = session_key_from(cookie_header, self.config.cookie_name) if cookie_header else None
+        companion = cookie_value(cookie_header, self.companion_name) if cookie_header else None
         data = await self.store.load(key) if key else None
-        session = Session(key if data is not None else None, data or {}, self.config, self.clock)
+        deferred = False
+        if key and data is None and companion and self.deferred:
+            data = self.deferred.unsign(companion, key, self.clock())
+            deferred = data is not None
+        session = Session(
+            key if data is not None else None, data or {}, self.config, self.clock,
+            deferred=deferred,
+        )
         scope["session"] = session
         had_cookie = data is not None
 
@@ -52,31 +70,51 @@ class SessionMiddleware:
                 if session.accessed:
                     headers.add_vary_header("Cookie")
                 if message["status"] < 500:
-                    await self._save(session, headers, scope, had_cookie)
+                    await self._save(session, headers, scope, had_cookie, companion is not None)
             await send(message)
 
         await self.app(scope, receive, send_with_session)
 
     async def _save(
-        self, session: Session, headers: MutableHeaders, scope: Scope, had_cookie: bool
+        self,
+        session: Session,
+        headers: MutableHeaders,
+        scope: Scope,
+        had_cookie: bool,
+        had_companion: bool,
     ) -> None:
         # Nested changes need a read first: an unread session cannot have changed.
         changed = session.modified or (session.accessed and session.has_changes())
         if not (changed or self.config.save_every_request):
             return
-        await session.save(self.store)
+        await session.save(self.store, self.deferred)
         secure = scope.get("scheme") == "https"
+        config, now = self.config, self.clock()
         if session.session_key is None:
             if had_cookie:
-                headers.append("set-cookie", delete_cookie_header(self.config, secure=secure))
-            return
-        max_age = None if session.get_expire_at_browser_close() else session.get_expiry_age()
-        headers.append(
-            "set-cookie",
-            set_cookie_header(
-                self.config, session.session_key, max_age=max_age, secure=secure, now=self.clock()
-            ),
-        )
+                headers.append("set-cookie", delete_cookie_header(config, secure=secure))
+        else:
+            max_age = None if session.get_expire_at_browser_close() else session.get_expiry_age()
+            headers.append(
+                "set-cookie",
+                set_cookie_header(
+                    config, session.session_key, max_age=max_age, secure=secure, now=now
+                ),
+            )
+            if session.deferred_token is not None:
+                headers.append(
+                    "set-cookie",
+                    set_cookie_header(
+                        config, session.deferred_token, max_age=max_age, secure=secure, now=now,
+                        name=self.companion_name,
+                    ),
+                )
+                return
+        if had_companion:
+            headers.append(
+                "set-cookie",
+                delete_cookie_header(config, secure=secure, name=self.companion_name),
+            )
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from locallibrary.sessions.codec import encode, encode_value
 from locallibrary.sessions.config import SessionConfig
+from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.keys import new_session_key
 from locallibrary.sessions.stores.base import SessionStore
 
@@ -32,11 +33,19 @@ class Session(MutableMapping[str, Any]):
         data: dict[str, Any],
         config: SessionConfig,
         clock: Callable[[], float] = time.time,
+        *,
+        deferred: bool = False,
     ) -> None:
         self._key = key
+        self.deferred = deferred
+        """True while the data lives only in the signed companion cookie, not in the store."""
+        self.deferred_token: str | None = None
+        """After `save`: the companion cookie's new value, if the session stays deferred."""
         self._data = data
         self._loaded = {k: encode_value(k, v) for k, v in data.items()}
         self._increments: dict[str, int] = {}
+        self._overwritten: set[str] = set()
+        """Keys assigned or deleted in this request: an increment of them is a plain write."""
         self._stale_keys: set[str] = set()
         self.config = config
         self.clock = clock
@@ -56,11 +65,13 @@ class Session(MutableMapping[str, Any]):
         self.accessed = self.modified = True
         self._data[key] = value
         self._increments.pop(key, None)
+        self._overwritten.add(key)
 
     def __delitem__(self, key: str) -> None:
         self.accessed = self.modified = True
         del self._data[key]
         self._increments.pop(key, None)
+        self._overwritten.add(key)
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
@@ -79,6 +90,7 @@ class Session(MutableMapping[str, Any]):
 
     def clear(self) -> None:
         self.accessed = self.modified = True
+        self._overwritten.update(self._data)
         self._data.clear()
         self._increments.clear()
 
@@ -87,19 +99,24 @@ class Session(MutableMapping[str, Any]):
 
         Saved as an increment, not as a value: concurrent increments of one session all count.
         """
+        if not isinstance(key, str):
+            raise TypeError(f"session keys are strings, not {type(key).__name__}")
+        if not _is_int(by):
+            raise TypeError(f"increment by an integer, not {type(by).__name__}")
         current = self.get(key, 0)
-        if not isinstance(current, int) or isinstance(current, bool):
+        if not _is_int(current):
             raise TypeError(f"session[{key!r}] is {type(current).__name__}, not an integer")
         self.accessed = self.modified = True
         self._data[key] = current + by
-        self._increments[key] = self._increments.get(key, 0) + by
+        if key not in self._overwritten:
+            self._increments[key] = self._increments.get(key, 0) + by
         return current + by
 
     # -- Django's session API -------------------------------------------------------------------
 
     @property
     def session_key(self) -> str | None:
-        """The key of the stored session: None until the session has been saved."""
+        """The session's key: None until the session has been saved (to the store or deferred)."""
         return self._key
 
     @property
@@ -113,6 +130,7 @@ class Session(MutableMapping[str, Any]):
             self._stale_keys.add(self._key)
         self._key = None
         self._loaded = {}
+        self.deferred = False
 
     def cycle_key(self) -> None:
         """Keep the data under a new key; the stored session under the old key goes away."""
@@ -122,6 +140,7 @@ class Session(MutableMapping[str, Any]):
         self._key = None
         self._loaded = {}
         self._increments.clear()
+        self.deferred = False
 
     def set_expiry(self, value: int | float | dt.datetime | dt.timedelta | None) -> None:
         """Seconds of inactivity, a moment, a span from now, 0 for browser close, None to reset."""
@@ -138,21 +157,39 @@ class Session(MutableMapping[str, Any]):
         else:
             self[EXPIRY_KEY] = int(value)
 
+    def _expiry_moment(self) -> dt.datetime | None:
+        expiry = self._data.get(EXPIRY_KEY)
+        if isinstance(expiry, str):
+            try:
+                moment = dt.datetime.fromisoformat(expiry)
+            except ValueError:
+                return None
+            return moment if moment.tzinfo is not None else None
+        return None
+
     def get_expiry_age(self) -> int:
         """Seconds from now until the session expires."""
-        expiry = self._data.get(EXPIRY_KEY)
-        if isinstance(expiry, str):
-            moment = dt.datetime.fromisoformat(expiry)
+        moment = self._expiry_moment()
+        if moment is not None:
             return max(0, int(moment.timestamp() - self.clock()))
-        if not expiry:  # unset, or 0: browser close still expires server-side after max_age
-            return self.config.max_age
-        return int(expiry)
+        expiry = self._data.get(EXPIRY_KEY)
+        if isinstance(expiry, int) and not isinstance(expiry, bool) and expiry > 0:
+            return expiry
+        # Unset, 0 (browser close: the row still expires after max_age) or unreadable.
+        return self.config.max_age
 
     def get_expiry_date(self) -> dt.datetime:
-        expiry = self._data.get(EXPIRY_KEY)
-        if isinstance(expiry, str):
-            return dt.datetime.fromisoformat(expiry)
+        moment = self._expiry_moment()
+        if moment is not None:
+            return moment
         return dt.datetime.fromtimestamp(self.clock() + self.get_expiry_age(), dt.UTC)
+
+    def _expires_at(self) -> int:
+        """The stored expiry, in Unix seconds."""
+        moment = self._expiry_moment()
+        if moment is not None:
+            return int(moment.timestamp())
+        return int(self.clock()) + self.get_expiry_age()
 
     def get_expire_at_browser_close(self) -> bool:
         return self._data.get(EXPIRY_KEY) == 0
@@ -174,44 +211,74 @@ class Session(MutableMapping[str, Any]):
             return True
         return any(encode_value(k, v) != self._loaded[k] for k, v in self._data.items())
 
-    async def save(self, store: SessionStore) -> None:
+    async def save(self, store: SessionStore, deferred: DeferredSessions | None = None) -> None:
         """Write this request's changes; an emptied session is deleted. Called once per request.
 
-        Raises SessionDataError or SessionTooLarge before anything is written.
+        With `deferred`, a new session that fits in a cookie is not stored: it gets its key and
+        `deferred_token`, the companion cookie's value. A deferred session that comes back is
+        stored under its key. Raises SessionDataError or SessionTooLarge before anything is
+        written.
         """
+        self.deferred_token = None
+        if not self._data:
+            if self._key is not None and not self.deferred:
+                await store.delete(self._key)
+            self._key = None
+            self.deferred = False
+            await self._delete_stale_keys(store)
+            return
+        text = encode(self._data, self.config.max_bytes)  # fails before anything is written
+        expires_at = self._expires_at()
+        if self._key is None:
+            if deferred is not None and deferred.fits(text):
+                self._key, self.deferred = new_session_key(), True
+                self.deferred_token = deferred.sign(self._key, text, expires_at)
+            else:
+                self._key = new_session_key()
+                while not await store.create(self._key, text, expires_at):
+                    self._key = new_session_key()
+        elif self.deferred:
+            # The browser sent the key back: it keeps cookies, so the session is stored now.
+            # A concurrent request may have stored it first; then this one merges into it.
+            if not await store.create(self._key, text, expires_at):
+                await store.update(self._key, self._merge_into, expires_at)
+            self.deferred = False
+        else:
+            await store.update(self._key, self._merge_into, expires_at)
+        await self._delete_stale_keys(store)
+        self._loaded = {k: encode_value(k, v) for k, v in self._data.items()}
+        self._increments.clear()
+        self._overwritten.clear()
+
+    async def _delete_stale_keys(self, store: SessionStore) -> None:
+        """Remove the rows left behind by flush() and cycle_key(), once the new state is safe."""
         for stale in self._stale_keys:
             await store.delete(stale)
         self._stale_keys.clear()
-        if not self._data:
-            if self._key is not None:
-                await store.delete(self._key)
-                self._key = None
-            return
-        expires_at = int(self.clock()) + self.get_expiry_age()
-        if self._key is None:
-            text = encode(self._data, self.config.max_bytes)
-            key = new_session_key()
-            while not await store.create(key, text, expires_at):
-                key = new_session_key()
-            self._key = key
-        else:
-            await store.update(self._key, self._merge_into, expires_at)
-        self._loaded = {k: encode_value(k, v) for k, v in self._data.items()}
-        self._increments.clear()
 
     def _merge_into(self, stored: dict[str, Any] | None) -> str:
-        """This request's changes applied to the stored data, as JSON text."""
-        merged = dict(stored) if stored is not None else {}
-        for key in self._loaded.keys() - self._data.keys():
-            merged.pop(key, None)
-        for key, value in self._data.items():
-            by = self._increments.get(key)
-            base = merged.get(key)
-            if by is not None and isinstance(base, int) and not isinstance(base, bool):
-                merged[key] = base + by
-            elif by is not None or key not in self._loaded or encode_value(key, value) != self._loaded[key]:
-                merged[key] = value
+        """This request's changes applied to the stored data, as JSON text.
+
+        When the row went away meanwhile (expired, or flushed by a concurrent request), the
+        session is stored whole again: losing part of it would be worse than keeping it.
+        """
+        if stored is None:
+            merged = dict(self._data)
+        else:
+            merged = dict(stored)
+            for key in self._loaded.keys() - self._data.keys():
+                merged.pop(key, None)
+            for key, value in self._data.items():
+                by, base = self._increments.get(key), merged.get(key)
+                if by is not None and _is_int(base):
+                    merged[key] = base + by
+                elif by is not None or self._loaded.get(key) != encode_value(key, value):
+                    merged[key] = value
         text = encode(merged, self.config.max_bytes)
         # What the next save compares with, and what this request now reads, is the merged data.
         self._data = merged
         return text
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

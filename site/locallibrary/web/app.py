@@ -13,9 +13,16 @@ from starlette.staticfiles import StaticFiles
 from locallibrary.catalog import views as catalog
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
-from locallibrary.sessions import DatabaseStore, SessionConfig, SessionMiddleware, periodic_cleanup
+from locallibrary.sessions import (
+    DatabaseStore,
+    DeferredSessions,
+    SessionConfig,
+    SessionMiddleware,
+    periodic_cleanup,
+)
 from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR, Settings
 from locallibrary.web import errors, health
+from locallibrary.web.unavailable import ServiceUnavailable
 
 ERROR_HANDLERS = {
     400: errors.http_exception,
@@ -27,7 +34,7 @@ ERROR_HANDLERS = {
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
-    database = create_database(settings.database_url)
+    database = create_database(settings.database_url, settings.database_busy_timeout)
     session_store = DatabaseStore(database)
 
     @asynccontextmanager
@@ -61,8 +68,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(ServiceUnavailable),
             Middleware(HoldConnection, database=database),
-            Middleware(SessionMiddleware, store=session_store, config=session_config(settings)),
+            Middleware(
+                SessionMiddleware,
+                store=session_store,
+                config=session_config(settings),
+                deferred=DeferredSessions(settings.secret_key),
+            ),
         ],
         exception_handlers=ERROR_HANDLERS,
     )

@@ -4,10 +4,16 @@ Reads are one indexed SELECT. An update reads, merges and writes inside one shor
 transaction: `BEGIN IMMEDIATE` on SQLite (which takes the write lock up front, so concurrent
 writers queue on the busy timeout instead of failing a lock upgrade), `SELECT … FOR UPDATE` on
 PostgreSQL (which locks only this session's row).
+
+SQLite has one writer at a time anyway, and its busy handler is not fair: with many writers
+waiting, an unlucky one can sleep past the busy timeout. So within a process, SQLite writes
+queue on an asyncio lock (first come, first served); the busy timeout then only arbitrates
+between processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +35,16 @@ class DatabaseStore(SessionStore):
         self.clock = clock
         self.is_sqlite = database.url.dialect == "sqlite"
         self._insert = sqlite.insert if self.is_sqlite else postgresql.insert
+        self._sqlite_writer = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """One SQLite writer at a time in this process; PostgreSQL writers run side by side."""
+        if not self.is_sqlite:
+            yield
+            return
+        async with self._sqlite_writer:
+            yield
 
     async def load(self, key: str) -> dict[str, Any] | None:
         text = await self.database.fetch_val(
@@ -39,42 +55,52 @@ class DatabaseStore(SessionStore):
         return None if text is None else decode(text)
 
     async def create(self, key: str, text: str, expires_at: int) -> bool:
-        created = await self.database.fetch_val(
-            self._insert(sessions)
-            .values(key=key, data=text, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=[sessions.c.key])
-            .returning(sessions.c.key)
-        )
+        async with self._writing():
+            created = await self.database.fetch_val(
+                self._insert(sessions)
+                .values(key=key, data=text, expires_at=expires_at)
+                .on_conflict_do_nothing(index_elements=[sessions.c.key])
+                .returning(sessions.c.key)
+            )
         return created is not None
 
     async def update(self, key: str, merge: Merge, expires_at: int) -> None:
-        async with self.database.connection() as connection, self._write(connection):
-            row = await connection.fetch_one(
-                select(sessions.c.data, sessions.c.expires_at)
-                .where(sessions.c.key == key)
-                .with_for_update()
-            )
-            live = row is not None and row.expires_at > int(self.clock())
-            text = merge(decode(row.data) if live and row is not None else None)
+        async with (
+            self._writing(),
+            self.database.connection() as connection,
+            self._transaction(connection),
+        ):
+            row = await self._locked_row(connection, key)
             if row is None:
-                # The row went away since this request loaded it (cleared, or never stored).
-                statement = self._insert(sessions).values(key=key, data=text, expires_at=expires_at)
+                # No row to lock (expired and cleared, or flushed meanwhile): make one, so that
+                # a concurrent update of the same key waits for this one instead of racing it.
                 await connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[sessions.c.key],
-                        set_={"data": text, "expires_at": expires_at},
-                    )
+                    self._insert(sessions)
+                    .values(key=key, data="{}", expires_at=0)
+                    .on_conflict_do_nothing(index_elements=[sessions.c.key])
                 )
-            else:
-                await connection.execute(
-                    update(sessions)
-                    .where(sessions.c.key == key)
-                    .values(data=text, expires_at=expires_at)
-                )
+                row = await self._locked_row(connection, key)
+            assert row is not None
+            live = row.expires_at > int(self.clock())
+            text = merge(decode(row.data) if live else None)
+            await connection.execute(
+                update(sessions)
+                .where(sessions.c.key == key)
+                .values(data=text, expires_at=expires_at)
+            )
+
+    @staticmethod
+    async def _locked_row(connection: Connection, key: str) -> Any:
+        return await connection.fetch_one(
+            select(sessions.c.data, sessions.c.expires_at)
+            .where(sessions.c.key == key)
+            .with_for_update()
+        )
 
     @asynccontextmanager
-    async def _write(self, connection: Connection) -> AsyncIterator[None]:
-        if not self.is_sqlite:
+    async def _transaction(self, connection: Connection) -> AsyncIterator[None]:
+        if not self.is_sqlite or connection.raw_connection.in_transaction:
+            # PostgreSQL's transaction; or, inside the caller's SQLite transaction, a savepoint.
             async with connection.transaction():
                 yield
             return
@@ -89,12 +115,14 @@ class DatabaseStore(SessionStore):
         await connection.execute("COMMIT")
 
     async def delete(self, key: str) -> None:
-        await self.database.execute(delete(sessions).where(sessions.c.key == key))
+        async with self._writing():
+            await self.database.execute(delete(sessions).where(sessions.c.key == key))
 
     async def clear_expired(self) -> int:
-        removed = await self.database.fetch_all(
-            delete(sessions)
-            .where(sessions.c.expires_at <= int(self.clock()))
-            .returning(sessions.c.key)
-        )
+        async with self._writing():
+            removed = await self.database.fetch_all(
+                delete(sessions)
+                .where(sessions.c.expires_at <= int(self.clock()))
+                .returning(sessions.c.key)
+            )
         return len(removed)

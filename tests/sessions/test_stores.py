@@ -1,0 +1,543 @@
+"""The store contract (`SessionStore`), run against every store.
+
+Each test runs three times: on `MemoryStore`, and on `DatabaseStore` over SQLite and over
+PostgreSQL (a fresh, migrated, empty database each). Time is a fake clock passed to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from databases import Database
+
+from locallibrary.database import create_database, connect
+from locallibrary.sessions import DatabaseStore, MemoryStore, Session, SessionConfig, SessionStore
+from locallibrary.sessions.keys import new_session_key
+
+pytestmark = pytest.mark.anyio
+
+START = 1_700_000_000.0
+LATER = int(START) + 3600
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeClock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    """A store, its clock, and a way around the store to the rows it keeps."""
+
+    def __init__(self, store: SessionStore, clock: FakeClock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def put_raw(self, key: str, text: str, expires_at: int) -> None:
+        raise NotImplementedError
+
+    async def get_raw(self, key: str) -> tuple[str, int] | None:
+        raise NotImplementedError
+
+    async def keys(self) -> set[str]:
+        raise NotImplementedError
+
+
+class MemoryHarness(Harness):
+    store: MemoryStore
+
+    async def put_raw(self, key: str, text: str, expires_at: int) -> None:
+        self.store.rows[key] = (text, expires_at)
+
+    async def get_raw(self, key: str) -> tuple[str, int] | None:
+        return self.store.rows.get(key)
+
+    async def keys(self) -> set[str]:
+        return set(self.store.rows)
+
+
+class DatabaseHarness(Harness):
+    def __init__(self, store: DatabaseStore, clock: FakeClock, database: Database) -> None:
+        super().__init__(store, clock)
+        self.database = database
+
+    async def put_raw(self, key: str, text: str, expires_at: int) -> None:
+        await self.database.execute(
+            "INSERT INTO sessions (key, data, expires_at) VALUES (:key, :data, :expires_at)",
+            {"key": key, "data": text, "expires_at": expires_at},
+        )
+
+    async def get_raw(self, key: str) -> tuple[str, int] | None:
+        row = await self.database.fetch_one(
+            "SELECT data, expires_at FROM sessions WHERE key = :key", {"key": key}
+        )
+        return None if row is None else (row[0], int(row[1]))
+
+    async def keys(self) -> set[str]:
+        return {row[0] for row in await self.database.fetch_all("SELECT key FROM sessions")}
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def store_url(store_kind: str, databases_factory: Any) -> str | None:
+    """A fresh migrated empty database for the database stores (made outside the event loop)."""
+    if store_kind == "memory":
+        return None
+    url: str = databases_factory.new(store_kind, seeded=False)
+    return url
+
+
+@asynccontextmanager
+async def opened(url: str | None) -> AsyncIterator[Harness]:
+    clock = FakeClock()
+    if url is None:
+        yield MemoryHarness(MemoryStore(clock=clock), clock)
+        return
+    database = create_database(url)
+    await connect(database)
+    try:
+        yield DatabaseHarness(DatabaseStore(database, clock=clock), clock, database)
+    finally:
+        await database.disconnect()
+
+
+@pytest.fixture
+async def harness(store_url: str | None, anyio_backend: str) -> AsyncIterator[Harness]:
+    """Each store in turn: memory, SQLite, PostgreSQL."""
+    async with opened(store_url) as opened_harness:
+        yield opened_harness
+
+
+@pytest.fixture
+async def database_harness(
+    empty_database_url: str, anyio_backend: str
+) -> AsyncIterator[DatabaseHarness]:
+    """The database stores only: SQLite, PostgreSQL (conftest's `database_kind`)."""
+    async with opened(empty_database_url) as opened_harness:
+        assert isinstance(opened_harness, DatabaseHarness)
+        yield opened_harness
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def setting(**changes: Any) -> Any:
+    """A merge function that records what it was given and applies `changes` to it."""
+
+    def merge(stored: dict[str, Any] | None) -> str:
+        merge.received.append(stored)  # type: ignore[attr-defined]
+        return dumps({**(stored or {}), **changes})
+
+    merge.received = []  # type: ignore[attr-defined]
+    return merge
+
+
+class MergeFailed(Exception):
+    pass
+
+
+def failing(stored: dict[str, Any] | None) -> str:
+    raise MergeFailed
+
+
+# -- load and create ----------------------------------------------------------------------------
+
+
+async def test_load_of_unknown_key_is_none(harness: Harness) -> None:
+    assert await harness.store.load(new_session_key()) is None
+
+
+async def test_create_then_load(harness: Harness) -> None:
+    key = new_session_key()
+    assert await harness.store.create(key, dumps({"a": 1, "b": [True, None]}), LATER) is True
+    assert await harness.store.load(key) == {"a": 1, "b": [True, None]}
+    assert await harness.get_raw(key) == (dumps({"a": 1, "b": [True, None]}), LATER)
+
+
+async def test_create_of_an_existing_key_returns_false_and_keeps_the_row(
+    harness: Harness,
+) -> None:
+    key = new_session_key()
+    assert await harness.store.create(key, dumps({"first": 1}), LATER)
+    assert await harness.store.create(key, dumps({"second": 2}), LATER + 100) is False
+    assert await harness.store.load(key) == {"first": 1}
+    assert await harness.get_raw(key) == (dumps({"first": 1}), LATER)
+
+
+async def test_rows_are_kept_apart(harness: Harness) -> None:
+    one, two = new_session_key(), new_session_key()
+    await harness.store.create(one, dumps({"who": "one"}), LATER)
+    await harness.store.create(two, dumps({"who": "two"}), LATER)
+    assert await harness.store.load(one) == {"who": "one"}
+    assert await harness.store.load(two) == {"who": "two"}
+    await harness.store.delete(one)
+    assert await harness.store.load(two) == {"who": "two"}
+
+
+async def test_non_ascii_text_round_trips(harness: Harness) -> None:
+    data = {
+        "text": "Grüße, 世界 — ☃ 😀 é\u0301",
+        "control": "a\x00b\tc\n",
+        "ключ": ["ünïcödé", {"日本": "語"}],
+    }
+    key = new_session_key()
+    await harness.store.create(key, dumps(data), LATER)
+    assert await harness.store.load(key) == data
+    await harness.store.update(key, setting(more="ß∂ƒ©"), LATER)
+    assert await harness.store.load(key) == {**data, "more": "ß∂ƒ©"}
+
+
+async def test_large_data_round_trips(harness: Harness) -> None:
+    data = {"big": "x" * 200_000, "list": list(range(5000))}
+    key = new_session_key()
+    await harness.store.create(key, dumps(data), LATER)
+    assert await harness.store.load(key) == data
+
+
+# -- update -------------------------------------------------------------------------------------
+
+
+async def test_update_merges_into_the_stored_data(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1, "b": 2}), LATER)
+    merge = setting(b=3, c=4)
+    await harness.store.update(key, merge, LATER + 60)
+    assert merge.received == [{"a": 1, "b": 2}]
+    assert await harness.store.load(key) == {"a": 1, "b": 3, "c": 4}
+    assert await harness.get_raw(key) == (dumps({"a": 1, "b": 3, "c": 4}), LATER + 60)
+
+
+async def test_update_of_a_missing_row_creates_it(harness: Harness) -> None:
+    key = new_session_key()
+    merge = setting(a=1)
+    await harness.store.update(key, merge, LATER)
+    assert merge.received == [None]
+    assert await harness.store.load(key) == {"a": 1}
+    assert await harness.get_raw(key) == (dumps({"a": 1}), LATER)
+
+
+async def test_update_of_an_expired_row_sees_none_and_replaces_it(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"old": 1}), int(START) + 10)
+    harness.clock.now += 10
+    merge = setting(new=2)
+    await harness.store.update(key, merge, int(harness.clock.now) + 3600)
+    assert merge.received == [None]
+    assert await harness.store.load(key) == {"new": 2}
+    assert await harness.get_raw(key) == (dumps({"new": 2}), int(START) + 10 + 3600)
+
+
+async def test_update_can_shorten_the_expiry(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    await harness.store.update(key, setting(), int(START) + 5)
+    harness.clock.now += 5
+    assert await harness.store.load(key) is None
+
+
+async def test_failing_merge_leaves_the_row_intact(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    with pytest.raises(MergeFailed):
+        await harness.store.update(key, failing, LATER + 60)
+    assert await harness.get_raw(key) == (dumps({"a": 1}), LATER)
+    # The store still works afterwards (on a database: the transaction was rolled back).
+    await harness.store.update(key, setting(b=2), LATER + 60)
+    assert await harness.get_raw(key) == (dumps({"a": 1, "b": 2}), LATER + 60)
+    other = new_session_key()
+    assert await harness.store.create(other, dumps({"c": 3}), LATER)
+    assert await harness.store.load(other) == {"c": 3}
+
+
+async def test_failing_merge_of_a_missing_row_creates_nothing(harness: Harness) -> None:
+    key = new_session_key()
+    with pytest.raises(MergeFailed):
+        await harness.store.update(key, failing, LATER)
+    assert await harness.get_raw(key) is None
+    await harness.store.update(key, setting(a=1), LATER)
+    assert await harness.store.load(key) == {"a": 1}
+
+
+async def test_failing_merge_inside_a_held_connection(database_harness: DatabaseHarness) -> None:
+    """As in a request, where one connection is held throughout (HoldConnection)."""
+    store, database = database_harness.store, database_harness.database
+    key = new_session_key()
+    async with database.connection():
+        await store.create(key, dumps({"a": 1}), LATER)
+        for _ in range(3):
+            with pytest.raises(MergeFailed):
+                await store.update(key, failing, LATER)
+        await store.update(key, setting(b=2), LATER)
+        assert await store.load(key) == {"a": 1, "b": 2}
+    assert await database_harness.get_raw(key) == (dumps({"a": 1, "b": 2}), LATER)
+
+
+async def test_writes_are_visible_to_another_connection(
+    database_harness: DatabaseHarness, empty_database_url: str
+) -> None:
+    """Every write is committed: another connection (another server process) sees it."""
+    store = database_harness.store
+    created, updated, deleted = new_session_key(), new_session_key(), new_session_key()
+    await store.create(created, dumps({"a": 1}), LATER)
+    await store.update(updated, setting(b=2), LATER)
+    await store.create(deleted, dumps({"c": 3}), LATER)
+    await store.delete(deleted)
+    async with opened(empty_database_url) as other:
+        assert await other.store.load(created) == {"a": 1}
+        assert await other.store.load(updated) == {"b": 2}
+        assert await other.store.load(deleted) is None
+
+
+async def test_update_inside_a_callers_transaction(
+    database_harness: DatabaseHarness, database_kind: str, request: pytest.FixtureRequest
+) -> None:
+    store, database = database_harness.store, database_harness.database
+    key = new_session_key()
+    await store.create(key, dumps({"a": 1}), LATER)
+    async with database.transaction():
+        await store.update(key, setting(b=2), LATER)
+    assert await store.load(key) == {"a": 1, "b": 2}
+
+
+# -- delete and expiry --------------------------------------------------------------------------
+
+
+async def test_delete(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    await harness.store.delete(key)
+    assert await harness.store.load(key) is None
+    assert await harness.get_raw(key) is None
+    # The key can be used again.
+    assert await harness.store.create(key, dumps({"b": 2}), LATER)
+
+
+async def test_delete_of_unknown_key_is_fine(harness: Harness) -> None:
+    await harness.store.delete(new_session_key())
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    await harness.store.delete(key)
+    await harness.store.delete(key)
+    assert await harness.keys() == set()
+
+
+async def test_expired_row_loads_as_none(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), int(START) + 10)
+    harness.clock.now = START + 9.999
+    assert await harness.store.load(key) == {"a": 1}
+    harness.clock.now = START + 10  # expires_at is the first second the row is dead
+    assert await harness.store.load(key) is None
+    harness.clock.now = START + 1_000_000
+    assert await harness.store.load(key) is None
+
+
+async def test_clear_expired_removes_exactly_the_expired_rows(harness: Harness) -> None:
+    now = int(START)
+    rows = {
+        "long_dead": now - 10_000,
+        "dead": now - 1,
+        "just_dead": now,
+        "just_alive": now + 1,
+        "alive": now + 10_000,
+    }
+    keys = {name: new_session_key() for name in rows}
+    for name, expires_at in rows.items():
+        assert await harness.store.create(keys[name], dumps({"name": name}), expires_at)
+    assert await harness.store.clear_expired() == 3
+    assert await harness.keys() == {keys["just_alive"], keys["alive"]}
+    assert await harness.store.load(keys["just_alive"]) == {"name": "just_alive"}
+    assert await harness.store.clear_expired() == 0
+
+
+async def test_clear_expired_with_nothing_stored(harness: Harness) -> None:
+    assert await harness.store.clear_expired() == 0
+
+
+async def test_clear_expired_follows_the_clock(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), int(START) + 60)
+    assert await harness.store.clear_expired() == 0
+    harness.clock.now += 60
+    assert await harness.store.clear_expired() == 1
+    assert await harness.keys() == set()
+
+
+# -- corrupt rows -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", "", "[1, 2, 3]", '"a string"', "null", "42", '{"a": 1'],
+    ids=["garbage", "empty", "list", "string", "null", "number", "truncated"],
+)
+async def test_corrupt_row_loads_as_an_empty_dict(harness: Harness, text: str) -> None:
+    key = new_session_key()
+    await harness.put_raw(key, text, LATER)
+    assert await harness.store.load(key) == {}
+
+
+async def test_update_of_a_corrupt_row_sees_an_empty_dict(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.put_raw(key, "{not json", LATER)
+    merge = setting(a=1)
+    await harness.store.update(key, merge, LATER)
+    assert merge.received == [{}]
+    assert await harness.store.load(key) == {"a": 1}
+
+
+# -- concurrency --------------------------------------------------------------------------------
+
+
+def adding_one(stored: dict[str, Any] | None) -> str:
+    data = dict(stored or {})
+    data["n"] = data.get("n", 0) + 1
+    return dumps(data)
+
+
+async def test_concurrent_updates_all_count(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"n": 0, "other": "kept"}), LATER)
+    await asyncio.gather(*(harness.store.update(key, adding_one, LATER) for _ in range(20)))
+    assert await harness.store.load(key) == {"n": 20, "other": "kept"}
+
+
+async def test_update_of_a_missing_row_racing_another(
+    database_harness: DatabaseHarness,
+    database_kind: str,
+    empty_database_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Two updates of a key with no row: the second must see the first's row, not overwrite it.
+
+    Made deterministic with a second process-like writer (its own thread, event loop and
+    connection) that runs entirely while the first update is inside its merge function.
+    """
+    key = new_session_key()
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        async def run() -> None:
+            database = create_database(empty_database_url)
+            await connect(database)
+            try:
+                store = DatabaseStore(database, clock=database_harness.clock)
+                await store.update(key, adding_one, LATER)
+            finally:
+                await database.disconnect()
+
+        try:
+            asyncio.run(run())
+        except BaseException as error:  # reported by the test below
+            errors.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=other_writer)
+
+    def first_merge(stored: dict[str, Any] | None) -> str:
+        thread.start()
+        # PostgreSQL: the other writer finishes now. SQLite: it waits for this one's write lock.
+        done.wait(timeout=1)
+        return adding_one(stored)
+
+    await database_harness.store.update(key, first_merge, LATER)
+    await anyio.to_thread.run_sync(thread.join, 30)
+    assert not thread.is_alive()
+    assert errors == []
+    assert await database_harness.store.load(key) == {"n": 2}
+
+
+async def test_concurrent_updates_of_different_rows(harness: Harness) -> None:
+    keys = [new_session_key() for _ in range(10)]
+    for key in keys:
+        await harness.store.create(key, dumps({"n": 0}), LATER)
+    await asyncio.gather(
+        *(harness.store.update(key, adding_one, LATER) for key in keys for _ in range(3))
+    )
+    for key in keys:
+        assert await harness.store.load(key) == {"n": 3}
+
+
+async def test_concurrent_failing_and_succeeding_updates(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"n": 0}), LATER)
+    results = await asyncio.gather(
+        *(
+            harness.store.update(key, failing if i % 2 else adding_one, LATER)
+            for i in range(10)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(result, MergeFailed) for result in results) == 5
+    assert await harness.store.load(key) == {"n": 5}
+
+
+# -- Session on each store ----------------------------------------------------------------------
+
+
+async def test_session_round_trip(harness: Harness) -> None:
+    config = SessionConfig(max_age=3600)
+    s = Session(None, {}, config, harness.clock)
+    s["cart"] = ["Grüße"]
+    s.increment("visits")
+    await s.save(harness.store)
+    key = s.session_key
+    assert key is not None
+    assert await harness.get_raw(key) is not None
+    assert (await harness.get_raw(key) or ("", 0))[1] == int(START) + 3600
+
+    loaded = await harness.store.load(key)
+    assert loaded == {"cart": ["Grüße"], "visits": 1}
+    s2 = Session(key, loaded, config, harness.clock)
+    s2["cart"].append("book")
+    await s2.save(harness.store)
+    assert await harness.store.load(key) == {"cart": ["Grüße", "book"], "visits": 1}
+
+    s2.flush()
+    await s2.save(harness.store)
+    assert await harness.keys() == set()
+
+
+async def test_concurrent_sessions_merge(harness: Harness) -> None:
+    config = SessionConfig()
+    first = Session(None, {"n": 0}, config, harness.clock)
+    first["seed"] = True
+    await first.save(harness.store)
+    key = first.session_key
+    assert key is not None
+
+    async def request(i: int) -> None:
+        data = await harness.store.load(key)
+        assert data is not None
+        s = Session(key, data, config, harness.clock)
+        s.increment("n")
+        s[f"k{i}"] = i
+        await s.save(harness.store)
+
+    await asyncio.gather(*(request(i) for i in range(10)))
+    stored = await harness.store.load(key)
+    assert stored is not None
+    assert stored["n"] == 10
+    assert all(stored[f"k{i}"] == i for i in range(10))
