@@ -167,7 +167,14 @@ def blank_database_url(databases_factory: DatabaseFactory, database_kind: str) -
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret", counts_poll_seconds=2.0)
+    # Counts are read fresh in tests that change the catalog; tests/catalog/test_counts.py
+    # covers the cache.
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        counts_poll_seconds=2.0,
+        counts_cache_seconds=0.0,
+    )
 
 
 @pytest.fixture

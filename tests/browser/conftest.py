@@ -123,7 +123,8 @@ def live_url(database_url: str, request: pytest.FixtureRequest) -> Iterator[str]
 
 @dataclass
 class WatchedPage:
-    """A page in its own browser context, with what went wrong in its JavaScript console."""
+    """A page in its own browser context, with what went wrong in the JavaScript console of any
+    page of that context."""
 
     context: BrowserContext
     page: Page
@@ -160,19 +161,24 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Calla
     def make(**options: Any) -> Page:
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        entry = WatchedPage(context, page)
+        errors: list[str] = []
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error" and not _tolerated(message):
-                entry.errors.append(f"console error at {message.location}: {message.text}")
+                errors.append(f"console error at {message.location}: {message.text}")
 
         def on_page_error(error: Error) -> None:
-            entry.errors.append(f"page error: {error}")
+            errors.append(f"page error: {error}")
 
-        page.on("console", on_console)
-        page.on("pageerror", on_page_error)
-        watched.append(entry)
+        def watch(new: Page) -> None:
+            new.on("console", on_console)
+            new.on("pageerror", on_page_error)
+
+        # Every page of the context is watched: this one, and any a test opens next to it (a
+        # second tab, `page.context.new_page()`) or that the site opens (a popup).
+        context.on("page", watch)
+        page = context.new_page()
+        watched.append(WatchedPage(context, page, errors))
         return page
 
     yield make

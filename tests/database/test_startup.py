@@ -41,3 +41,49 @@ def test_the_real_server_serves_pages(database_url: str) -> None:
         assert httpx.get(f"{server.url}/catalog/").status_code == 200
         assert httpx.get(f"{server.url}/catalog/books/?page=2").status_code == 200
         assert httpx.get(f"{server.url}/healthz").text == "ok\n"
+
+
+def test_sigterm_lets_in_flight_requests_finish_and_closes_cleanly(database_url: str) -> None:
+    import signal
+    import threading
+
+    from tests.load import client, run_concurrently
+
+    with live_server({"DATABASE_URL": database_url, "SECRET_KEY": "s"}) as server:
+        answered: list[int] = []
+        broken: list[str] = []
+        terminated = threading.Event()
+
+        async def browse(_: int) -> None:
+            async with client(server.url, connections=1) as browser:
+                while not terminated.is_set() or len(answered) < 50:
+                    try:
+                        response = await browser.get("/catalog/books/")
+                    except httpx.ConnectError:
+                        return  # refused after shutdown began: never in flight
+                    except httpx.TransportError as error:
+                        broken.append(repr(error))  # accepted, then cut off: must not happen
+                        return
+                    answered.append(response.status_code)
+                    if len(answered) == 50:
+                        server.process.send_signal(signal.SIGTERM)
+                        terminated.set()
+
+        run_concurrently(8, browse)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught (as exit status).
+        assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        output = server.output()
+    assert broken == []
+    assert set(answered) == {200} and len(answered) >= 50
+    assert "Application shutdown complete." in output
+    assert "Finished server process" in output
+    assert "Traceback" not in output
+
+
+def test_one_access_log_line_per_request(database_url: str) -> None:
+    with live_server({"DATABASE_URL": database_url}) as server:
+        httpx.get(f"{server.url}/catalog/books/?page=2")
+        httpx.get(f"{server.url}/no/such/page")
+        log = server.output()
+    assert log.count('"GET /catalog/books/?page=2 HTTP/1.1" 200') == 1
+    assert log.count('"GET /no/such/page HTTP/1.1" 404') == 1

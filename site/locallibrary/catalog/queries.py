@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from databases import Database
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
-from locallibrary.catalog.pagination import Page, page_number
+from locallibrary.catalog.pagination import Page, Window, page_number, page_window
 from locallibrary.catalog.tables import (
     CopyStatus,
     author,
@@ -25,15 +25,6 @@ from locallibrary.catalog.tables import (
 # Ids arrive from URLs; the id columns are 32-bit INTEGERs, and a larger number cannot be a row
 # (PostgreSQL's driver would refuse it, SQLite's would overflow past 64 bits).
 MAX_ID = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class CatalogCounts:
-    books: int
-    copies: int
-    copies_available: int
-    authors: int
-    genres: int
 
 
 @dataclass(frozen=True)
@@ -83,31 +74,8 @@ class AuthorDetail:
     books: list[BookRow]
 
 
-PageQuery = Callable[[Database, str | None, int], Awaitable[Page[Any]]]
-"""A list page's query: (database, raw page number, page size) -> the page."""
-
-
-async def catalog_counts(db: Database) -> CatalogCounts:
-    def count(table_query: object) -> object:
-        return select(func.count()).select_from(table_query).scalar_subquery()  # type: ignore[arg-type]
-
-    available = (
-        select(func.count())
-        .select_from(book_instance)
-        .where(book_instance.c.status == CopyStatus.AVAILABLE.value)
-        .scalar_subquery()
-    )
-    row = await db.fetch_one(
-        select(
-            count(book).label("books"),
-            count(book_instance).label("copies"),
-            available.label("copies_available"),
-            count(author).label("authors"),
-            count(genre).label("genres"),
-        )
-    )
-    assert row is not None
-    return CatalogCounts(**dict(row._mapping))
+PageQuery = Callable[[Database, str | None, int, int], Awaitable[Page[Any]]]
+"""A list page's query: (database, raw page number, page size, rows in the list) -> the page."""
 
 
 def _author_ref(row: object) -> AuthorRef | None:
@@ -117,34 +85,42 @@ def _author_ref(row: object) -> AuthorRef | None:
     return AuthorRef(mapping["author_id"], mapping["first_name"], mapping["last_name"])
 
 
-async def book_page(db: Database, raw_page: str | None, per_page: int) -> Page[BookRow]:
-    total = await db.fetch_val(select(func.count()).select_from(book))
+async def _page_rows(
+    db: Database, query: Select[Any], order: list[Any], window: Window
+) -> list[Any]:
+    """The page's rows in list order, read from whichever end of the index is nearer."""
+    if window.from_end:
+        order = [column.desc() for column in order]
+    rows = await db.fetch_all(query.order_by(*order).limit(window.limit).offset(window.offset))
+    return rows[::-1] if window.from_end else rows
+
+
+async def book_page(
+    db: Database, raw_page: str | None, per_page: int, total: int
+) -> Page[BookRow]:
+    """One page of the book list, in title order; `total` is the number of books."""
     number = page_number(raw_page, total, per_page)
-    rows = await db.fetch_all(
-        select(
-            book.c.id,
-            book.c.title,
-            book.c.author_id,
-            author.c.first_name,
-            author.c.last_name,
-        )
-        .select_from(book.outerjoin(author, book.c.author_id == author.c.id))
-        .order_by(book.c.title, book.c.id)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
+    rows = await _page_rows(
+        db,
+        select(book.c.id, book.c.title, book.c.author_id, author.c.first_name, author.c.last_name)
+        .select_from(book.outerjoin(author, book.c.author_id == author.c.id)),
+        [book.c.title, book.c.id],
+        page_window(total, number, per_page),
     )
     items = [BookRow(row.id, row.title, _author_ref(row)) for row in rows]
     return Page(items, number, per_page, total)
 
 
-async def author_page(db: Database, raw_page: str | None, per_page: int) -> Page[AuthorRef]:
-    total = await db.fetch_val(select(func.count()).select_from(author))
+async def author_page(
+    db: Database, raw_page: str | None, per_page: int, total: int
+) -> Page[AuthorRef]:
+    """One page of the author list, by last then first name; `total` is the number of authors."""
     number = page_number(raw_page, total, per_page)
-    rows = await db.fetch_all(
-        select(author)
-        .order_by(author.c.last_name, author.c.first_name, author.c.id)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
+    rows = await _page_rows(
+        db,
+        select(author),
+        [author.c.last_name, author.c.first_name, author.c.id],
+        page_window(total, number, per_page),
     )
     return Page([AuthorRef(**dict(row._mapping)) for row in rows], number, per_page, total)
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from locallibrary.catalog import queries, visitor
+from locallibrary.catalog.counts import CatalogCounts, CountsCache
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
@@ -21,16 +22,20 @@ def _database(request: Request) -> Database:
     return database
 
 
+async def _counts(request: Request) -> CatalogCounts:
+    cache: CountsCache = request.app.state.counts
+    return await cache.get(_database(request))
+
+
 async def home_redirect(request: Request) -> Response:
     return RedirectResponse(request.url_for("index").path, status_code=302)
 
 
 async def index(request: Request) -> Response:
     num_visits = request.session.increment(visitor.NUM_VISITS)
-    database = _database(request)
-    counts = await queries.catalog_counts(database)
+    counts = await _counts(request)
     viewed_ids = visitor.recently_viewed(request.session)
-    titles = await queries.book_titles(database, viewed_ids)
+    titles = await queries.book_titles(_database(request), viewed_ids)
     recent = [(book_id, titles[book_id]) for book_id in viewed_ids if book_id in titles]
     return templates.TemplateResponse(
         request,
@@ -41,7 +46,7 @@ async def index(request: Request) -> Response:
 
 async def counts_fragment(request: Request) -> Response:
     """The polled counts box: read-only, it neither counts a visit nor writes the session."""
-    counts = await queries.catalog_counts(_database(request))
+    counts = await _counts(request)
     num_visits = request.session.get(visitor.NUM_VISITS, 0)
     return templates.TemplateResponse(
         request, "catalog/_counts.html", {"counts": counts, "num_visits": num_visits}
@@ -49,18 +54,25 @@ async def counts_fragment(request: Request) -> Response:
 
 
 async def book_list(request: Request) -> Response:
-    return await _list_page(request, "books", queries.book_page)
+    total = (await _counts(request)).books
+    return await _list_page(request, "books", queries.book_page, total)
 
 
 async def author_list(request: Request) -> Response:
-    return await _list_page(request, "authors", queries.author_page)
+    total = (await _counts(request)).authors
+    return await _list_page(request, "authors", queries.author_page, total)
 
 
-async def _list_page(request: Request, name: str, fetch: queries.PageQuery) -> Response:
+async def _list_page(
+    request: Request, name: str, fetch: queries.PageQuery, total: int
+) -> Response:
     kind = LISTS[name]
     try:
         page: Page[object] = await fetch(
-            _database(request), request.query_params.get("page"), visitor.per_page(request.session)
+            _database(request),
+            request.query_params.get("page"),
+            visitor.per_page(request.session),
+            total,
         )
     except InvalidPage as invalid:
         return not_found(request, str(invalid))

@@ -16,11 +16,20 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached; the message is one line fit for a person."""
 
 
+class SiteDatabase(Database):
+    """`databases.Database`, with a connection pool for SQLite (see sqlite_pool.py)."""
+
+    SUPPORTED_BACKENDS = {
+        **Database.SUPPORTED_BACKENDS,
+        "sqlite": "locallibrary.database.sqlite_pool:PooledSQLiteBackend",
+    }
+
+
 def create_database(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> Database:
     if is_sqlite(url):
         # sqlite3's `timeout` is SQLite's busy timeout: writers wait for the lock, not fail.
-        return Database(url, timeout=busy_timeout)
-    return Database(url)
+        return SiteDatabase(url, timeout=busy_timeout)
+    return SiteDatabase(url)
 
 
 _POSTGRES_UNAVAILABLE = (

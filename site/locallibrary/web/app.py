@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import logging
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from locallibrary.catalog import views as catalog
+from locallibrary.catalog.counts import CountsCache
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
 from locallibrary.sessions import (
@@ -20,8 +23,10 @@ from locallibrary.sessions import (
     SessionMiddleware,
     periodic_cleanup,
 )
-from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR, Settings
+from locallibrary.settings import Settings
 from locallibrary.web import errors, health
+from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
+from locallibrary.web.static import serve_static
 from locallibrary.web.unavailable import ServiceUnavailable
 
 ERROR_HANDLERS = {
@@ -34,6 +39,7 @@ ERROR_HANDLERS = {
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
+    configure_logging()
     database = create_database(settings.database_url, settings.database_busy_timeout)
     session_store = DatabaseStore(database)
 
@@ -43,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     # The pages: everything that reads the session and the catalog. Static files and the health
-    # check live outside it, so they cost no session or database work.
+    # check are answered outside them, so they cost no session or database work.
     pages = Starlette(
         debug=settings.debug,
         routes=[
@@ -68,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(CrossOriginProtection),
+            Middleware(GZipMiddleware, minimum_size=1000),
             Middleware(ServiceUnavailable),
             Middleware(HoldConnection, database=database),
             Middleware(
@@ -83,15 +91,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         debug=settings.debug,
         routes=[
             Route("/healthz", health.healthz),
-            Mount(
-                "/static/vendor/htmx",
-                StaticFiles(directory=NODE_MODULES_DIR / "htmx.org" / "dist", check_dir=False),
-                name="htmx",
-            ),
-            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("", pages),
         ],
-        middleware=[Middleware(DatabaseLifespan, database=database)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(serve_static, debug=settings.debug),
+            Middleware(DatabaseLifespan, database=database),
+        ],
         exception_handlers=ERROR_HANDLERS,
         lifespan=lifespan,
     )
@@ -99,7 +105,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     pages.state = app.state
     app.state.settings = settings
     app.state.database = database
+    app.state.counts = CountsCache(settings.counts_cache_seconds)
     return app
+
+
+def configure_logging() -> None:
+    """The site's own log lines, in uvicorn's style, beside uvicorn's access log."""
+    logger = logging.getLogger("locallibrary")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def session_config(settings: Settings) -> SessionConfig:

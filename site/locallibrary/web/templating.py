@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from locallibrary.settings import TEMPLATES_DIR
+from locallibrary.web.static import static_url
 
 
 def _site_context(request: Request) -> dict[str, Any]:
@@ -29,5 +30,6 @@ def path_for(context: Context, name: str, /, **path_params: Any) -> str:
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site_context])
 templates.env.globals["path_for"] = path_for
+templates.env.globals["static_url"] = static_url
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True

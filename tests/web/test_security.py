@@ -1,0 +1,97 @@
+"""Security headers on every response, and cross-origin protection of every form."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.db import session_rows
+from tests.html import parse, text
+
+
+@pytest.mark.parametrize(
+    "path", ["/catalog/", "/catalog/books/", "/catalog/_counts", "/static/css/site.css",
+             "/healthz", "/no/such/page"]
+)
+def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    csp = headers["content-security-policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    assert "strict-transport-security" not in headers
+
+
+def test_hsts_only_over_https(settings: object) -> None:
+    from locallibrary.web.app import create_app
+
+    with TestClient(create_app(settings), base_url="https://testserver") as client:  # type: ignore[arg-type]
+        assert client.get("/catalog/").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
+    for path in ("/catalog/", "/catalog/books/", "/catalog/authors/", "/catalog/book/1"):
+        tree = parse(client.get(path).text)
+        assert tree.css("script:not([src])") == [], path
+        assert tree.css("style") == [] and tree.css("[style]") == [], path
+        assert not [n for n in tree.css("*") if any(a.startswith("on") for a in n.attributes)], path
+
+
+FORMS = [
+    ("/catalog/preferences/per-page", {"per_page": "25", "list": "books"}),
+    ("/catalog/notice/dismiss", {"next": "/catalog/"}),
+]
+
+
+@pytest.mark.parametrize("path,form", FORMS)
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+     {"Origin": "https://evil.example"}, {"Origin": "null"}],
+    ids=["cross-site", "same-site", "foreign-origin", "null-origin"],
+)
+def test_cross_origin_posts_are_refused_and_change_nothing(
+    client: TestClient, database_url: str, path: str, form: dict[str, str],
+    headers: dict[str, str],
+) -> None:
+    client.get("/catalog/")
+    client.get("/catalog/")  # a stored session
+    before = session_rows(database_url)
+    response = client.post(path, data=form, headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert text(parse(response.text).css_first("h1")) == "Forbidden"
+    assert session_rows(database_url) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}, {}],
+    ids=["same-origin", "own-origin", "no-browser-headers"],
+)
+def test_same_origin_posts_are_accepted(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.post(
+        "/catalog/notice/dismiss", data={"next": "/catalog/"}, headers=headers,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+def test_error_pages_show_no_traceback_unless_debug(database_url: str) -> None:
+    from starlette.routing import Route
+
+    from locallibrary.settings import Settings
+    from locallibrary.web.app import create_app
+
+    async def broken(request: object) -> None:
+        raise RuntimeError("secret internals")
+
+    for debug in (False, True):
+        app = create_app(Settings(database_url=database_url, debug=debug))
+        app.router.routes.insert(0, Route("/broken", broken))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/broken")
+        assert response.status_code == 500
+        assert ("secret internals" in response.text) is debug
