@@ -131,19 +131,6 @@ class WatchedPage:
     errors: list[str] = field(default_factory=list)
 
 
-# Chromium asks every site for /favicon.ico by itself, and the site has none yet: the 404 is
-# logged as a console error that no page of ours caused. Remove this once the site serves an icon
-# (or declares one with <link rel="icon">).
-TOLERATED_MISSING_RESOURCES = ("/favicon.ico",)
-
-
-def _tolerated(message: ConsoleMessage) -> bool:
-    url = str(message.location.get("url", ""))
-    return message.text.startswith("Failed to load resource") and any(
-        url.endswith(path) for path in TOLERATED_MISSING_RESOURCES
-    )
-
-
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
@@ -164,7 +151,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Calla
         errors: list[str] = []
 
         def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error" and not _tolerated(message):
+            if message.type == "error":
                 errors.append(f"console error at {message.location}: {message.text}")
 
         def on_page_error(error: Error) -> None:
