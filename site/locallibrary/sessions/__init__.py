@@ -15,9 +15,10 @@ from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.middleware import SessionMiddleware
 from locallibrary.sessions.session import Session
-from locallibrary.sessions.stores import DatabaseStore, MemoryStore, SessionStore
+from locallibrary.sessions.stores import CachedStore, DatabaseStore, MemoryStore, SessionStore
 
 __all__ = [
+    "CachedStore",
     "DatabaseStore",
     "DeferredSessions",
     "MemoryStore",

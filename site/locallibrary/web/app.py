@@ -17,10 +17,12 @@ from locallibrary.catalog.counts import CountsCache
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
 from locallibrary.sessions import (
+    CachedStore,
     DatabaseStore,
     DeferredSessions,
     SessionConfig,
     SessionMiddleware,
+    SessionStore,
     periodic_cleanup,
 )
 from locallibrary.settings import Settings
@@ -41,7 +43,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     configure_logging()
     database = create_database(settings.database_url, settings.database_busy_timeout)
-    session_store = DatabaseStore(database)
+    session_store: SessionStore = DatabaseStore(database)
+    if settings.session_cache_seconds > 0:
+        session_store = CachedStore(session_store, max_age=settings.session_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

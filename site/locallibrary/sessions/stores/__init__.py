@@ -1,7 +1,8 @@
 """Session stores: the interface, a database store and an in-memory one."""
 
 from locallibrary.sessions.stores.base import Merge, SessionStore
+from locallibrary.sessions.stores.cached import CachedStore
 from locallibrary.sessions.stores.database import DatabaseStore
 from locallibrary.sessions.stores.memory import MemoryStore
 
-__all__ = ["DatabaseStore", "MemoryStore", "Merge", "SessionStore"]
+__all__ = ["CachedStore", "DatabaseStore", "MemoryStore", "Merge", "SessionStore"]
