@@ -26,6 +26,11 @@ $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Benchmark: the site against a bare Starlette ceiling with Debian's wrk (bench/run.py).
+BENCH_ARGS ?=
+bench: $(PYTHON_DEPS) $(NODE_DEPS)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 # Re-pin the Python dependencies after changing pyproject.toml.
 lock:
 	$(BIN)/python -m pip install --quiet uv

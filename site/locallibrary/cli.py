@@ -21,7 +21,7 @@ from locallibrary.database import (
     one_line,
 )
 from locallibrary.database import migrate as migrations
-from locallibrary.sessions import DatabaseStore
+from locallibrary.sessions import database_store
 from locallibrary.settings import PROJECT_ROOT, Settings
 
 T = TypeVar("T")
@@ -102,9 +102,11 @@ def clearsessions() -> None:
     async def clear() -> int:
         database = create_database(url)
         await connect(database)
+        store = database_store(database)
         try:
-            return await DatabaseStore(database).clear_expired()
+            return await store.clear_expired()
         finally:
+            store.close()
             await database.disconnect()
 
     try:

@@ -1,6 +1,6 @@
 """The store contract (`SessionStore`), run against every store.
 
-Each test runs three times: on `MemoryStore`, and on `DatabaseStore` over SQLite and over
+Each test runs three times: on `MemoryStore`, on `SQLiteStore` and on `DatabaseStore` over
 PostgreSQL (a fresh, migrated, empty database each). Time is a fake clock passed to the store.
 """
 
@@ -18,7 +18,14 @@ import pytest
 from databases import Database
 
 from locallibrary.database import create_database, connect
-from locallibrary.sessions import DatabaseStore, MemoryStore, Session, SessionConfig, SessionStore
+from locallibrary.sessions import (
+    DatabaseStore,
+    MemoryStore,
+    Session,
+    SessionConfig,
+    SessionStore,
+    database_store,
+)
 from locallibrary.sessions.keys import new_session_key
 
 pytestmark = pytest.mark.anyio
@@ -114,9 +121,11 @@ async def opened(url: str | None) -> AsyncIterator[Harness]:
         return
     database = create_database(url)
     await connect(database)
+    store = database_store(database, clock=clock)
     try:
-        yield DatabaseHarness(DatabaseStore(database, clock=clock), clock, database)
+        yield DatabaseHarness(store, clock, database)
     finally:
+        store.close()
         await database.disconnect()
 
 
@@ -441,10 +450,11 @@ async def test_update_of_a_missing_row_racing_another(
         async def run() -> None:
             database = create_database(empty_database_url)
             await connect(database)
+            store = database_store(database, clock=database_harness.clock)
             try:
-                store = DatabaseStore(database, clock=database_harness.clock)
                 await store.update(key, adding_one, LATER)
             finally:
+                store.close()
                 await database.disconnect()
 
         try:

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware that ties the database to the server's life and to each request."""
+"""Pure ASGI middleware that ties the database to the server's life."""
 
 from __future__ import annotations
 
@@ -47,23 +47,3 @@ class DatabaseLifespan:
             await send(message)
 
         await self.app(scope, receive_after_connecting, send_unless_failed)
-
-
-class HoldConnection:
-    """Holds one database connection for the whole of an HTTP request.
-
-    `databases` opens a new connection for every query made outside one (on SQLite, a new
-    thread and file handle each time); holding one per request makes the session load, the
-    page's queries and the session save share it.
-    """
-
-    def __init__(self, app: ASGIApp, database: Database) -> None:
-        self.app = app
-        self.database = database
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        async with self.database.connection():
-            await self.app(scope, receive, send)

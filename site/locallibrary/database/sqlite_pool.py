@@ -13,8 +13,9 @@ import aiosqlite
 from databases.backends.sqlite import SQLiteBackend, SQLitePool
 from databases.core import DatabaseURL
 
-# Enough for the requests one process overlaps; SQLite writes one at a time anyway.
-MAX_IDLE_CONNECTIONS = 16
+# As many as the requests one process overlaps under load, so that none is opened and closed
+# again in a burst (opening one starts a thread).
+MAX_IDLE_CONNECTIONS = 64
 PRAGMAS = ("PRAGMA foreign_keys = ON",)
 
 

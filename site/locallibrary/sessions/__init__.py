@@ -2,7 +2,7 @@
 
 A self-contained package (it imports nothing from the rest of LocalLibrary):
 
-    store = DatabaseStore(database)
+    store = database_store(database)  # SQLiteStore or DatabaseStore
     app = Starlette(routes=..., middleware=[Middleware(SessionMiddleware, store=store)])
 
     async def view(request):
@@ -15,7 +15,14 @@ from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.middleware import SessionMiddleware
 from locallibrary.sessions.session import Session
-from locallibrary.sessions.stores import CachedStore, DatabaseStore, MemoryStore, SessionStore
+from locallibrary.sessions.stores import (
+    CachedStore,
+    DatabaseStore,
+    MemoryStore,
+    SessionStore,
+    SQLiteStore,
+    database_store,
+)
 
 __all__ = [
     "CachedStore",
@@ -29,5 +36,7 @@ __all__ = [
     "SessionMiddleware",
     "SessionStore",
     "SessionTooLarge",
+    "SQLiteStore",
+    "database_store",
     "periodic_cleanup",
 ]

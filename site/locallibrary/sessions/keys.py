@@ -11,7 +11,13 @@ _ALPHABET_SET = frozenset(ALPHABET)
 
 
 def new_session_key() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(KEY_LENGTH))
+    """One uniform draw below 36**32, written in base 36 with leading zeros."""
+    number = secrets.randbelow(len(ALPHABET) ** KEY_LENGTH)
+    digits = []
+    for _ in range(KEY_LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        digits.append(ALPHABET[digit])
+    return "".join(digits)
 
 
 def is_well_formed(key: str) -> bool:

@@ -15,20 +15,21 @@ from starlette.routing import Mount, Route
 from locallibrary.catalog import views as catalog
 from locallibrary.catalog.counts import CountsCache
 from locallibrary.database import create_database
-from locallibrary.database.middleware import DatabaseLifespan, HoldConnection
+from locallibrary.database.middleware import DatabaseLifespan
 from locallibrary.sessions import (
     CachedStore,
-    DatabaseStore,
     DeferredSessions,
     SessionConfig,
     SessionMiddleware,
     SessionStore,
+    database_store,
     periodic_cleanup,
 )
 from locallibrary.settings import Settings
 from locallibrary.web import errors, health
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import serve_static
+from locallibrary.web.templating import templates
 from locallibrary.web.unavailable import ServiceUnavailable
 
 ERROR_HANDLERS = {
@@ -42,15 +43,18 @@ ERROR_HANDLERS = {
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     configure_logging()
+    templates.env.auto_reload = settings.debug  # re-reading templates costs a stat per render
     database = create_database(settings.database_url, settings.database_busy_timeout)
-    session_store: SessionStore = DatabaseStore(database)
+    stored_sessions = database_store(database)
+    session_store: SessionStore = stored_sessions
     if settings.session_cache_seconds > 0:
-        session_store = CachedStore(session_store, max_age=settings.session_cache_seconds)
+        session_store = CachedStore(stored_sessions, max_age=settings.session_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
             yield
+        stored_sessions.close()
 
     # The pages: everything that reads the session and the catalog. Static files and the health
     # check are answered outside them, so they cost no session or database work.
@@ -81,7 +85,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(CrossOriginProtection),
             Middleware(GZipMiddleware, minimum_size=1000),
             Middleware(ServiceUnavailable),
-            Middleware(HoldConnection, database=database),
             Middleware(
                 SessionMiddleware,
                 store=session_store,
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.database = database
     app.state.counts = CountsCache(settings.counts_cache_seconds)
+    app.state.paths = {}  # route paths already looked up, for path_for() in templates
     return app
 
 

@@ -13,6 +13,9 @@ from locallibrary.settings import TEMPLATES_DIR
 from locallibrary.web.static import static_url
 
 
+MAX_CACHED_PATHS = 4096
+
+
 def _site_context(request: Request) -> dict[str, Any]:
     return {
         "settings": request.app.state.settings,
@@ -25,7 +28,15 @@ def _site_context(request: Request) -> dict[str, Any]:
 def path_for(context: Context, name: str, /, **path_params: Any) -> str:
     """The path of a named route: links stay on whatever host and scheme the page came from."""
     request: Request = context["request"]
-    return request.url_for(name, **path_params).path
+    # Finding a route walks the whole routing table; pages link to the same few many times.
+    paths: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = request.app.state.paths
+    key = (name, tuple(sorted(path_params.items())))
+    path = paths.get(key)
+    if path is None:
+        if len(paths) >= MAX_CACHED_PATHS:
+            paths.clear()
+        path = paths[key] = str(request.scope["router"].url_path_for(name, **path_params))
+    return str(request.scope.get("root_path", "")) + path
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site_context])

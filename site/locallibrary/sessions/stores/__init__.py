@@ -4,5 +4,14 @@ from locallibrary.sessions.stores.base import Merge, SessionStore
 from locallibrary.sessions.stores.cached import CachedStore
 from locallibrary.sessions.stores.database import DatabaseStore
 from locallibrary.sessions.stores.memory import MemoryStore
+from locallibrary.sessions.stores.sqlite import SQLiteStore, database_store
 
-__all__ = ["CachedStore", "DatabaseStore", "MemoryStore", "Merge", "SessionStore"]
+__all__ = [
+    "CachedStore",
+    "DatabaseStore",
+    "MemoryStore",
+    "Merge",
+    "SQLiteStore",
+    "SessionStore",
+    "database_store",
+]

@@ -1,28 +1,21 @@
-"""A store in the site's SQL database (SQLite or PostgreSQL) through `databases`.
+"""A store in the site's SQL database, through `databases`.
 
-Reads are one indexed SELECT. An update reads, merges and writes inside one short write
-transaction: `BEGIN IMMEDIATE` on SQLite (which takes the write lock up front, so concurrent
-writers queue on the busy timeout instead of failing a lock upgrade), `SELECT … FOR UPDATE` on
-PostgreSQL (which locks only this session's row).
-
-SQLite has one writer at a time anyway, and its busy handler is not fair: with many writers
-waiting, an unlucky one can sleep past the busy timeout. So within a process, SQLite writes
-queue on an asyncio lock (first come, first served); the busy timeout then only arbitrates
-between processes.
+Reads are one indexed SELECT. An update reads, merges and writes inside one short transaction,
+`SELECT … FOR UPDATE` locking only this session's row, so sessions of different browsers write
+side by side. `database_store()` picks `SQLiteStore` (sqlite_store.py) for SQLite, which keeps
+the reads and does the writes its own way.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 from databases import Database
 from databases.core import Connection
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.stores.base import Merge, SessionStore
@@ -33,18 +26,6 @@ class DatabaseStore(SessionStore):
     def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self.clock = clock
-        self.is_sqlite = database.url.dialect == "sqlite"
-        self._insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        self._sqlite_writer = asyncio.Lock()
-
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
-        """One SQLite writer at a time in this process; PostgreSQL writers run side by side."""
-        if not self.is_sqlite:
-            yield
-            return
-        async with self._sqlite_writer:
-            yield
 
     async def load(self, key: str) -> dict[str, Any] | None:
         text = await self.database.fetch_val(
@@ -55,27 +36,22 @@ class DatabaseStore(SessionStore):
         return None if text is None else decode(text)
 
     async def create(self, key: str, text: str, expires_at: int) -> bool:
-        async with self._writing():
-            created = await self.database.fetch_val(
-                self._insert(sessions)
-                .values(key=key, data=text, expires_at=expires_at)
-                .on_conflict_do_nothing(index_elements=[sessions.c.key])
-                .returning(sessions.c.key)
-            )
+        created = await self.database.fetch_val(
+            postgresql.insert(sessions)
+            .values(key=key, data=text, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[sessions.c.key])
+            .returning(sessions.c.key)
+        )
         return created is not None
 
     async def update(self, key: str, merge: Merge, expires_at: int) -> None:
-        async with (
-            self._writing(),
-            self.database.connection() as connection,
-            self._transaction(connection),
-        ):
+        async with self.database.connection() as connection, connection.transaction():
             row = await self._locked_row(connection, key)
             if row is None:
                 # No row to lock (expired and cleared, or flushed meanwhile): make one, so that
                 # a concurrent update of the same key waits for this one instead of racing it.
                 await connection.execute(
-                    self._insert(sessions)
+                    postgresql.insert(sessions)
                     .values(key=key, data="{}", expires_at=0)
                     .on_conflict_do_nothing(index_elements=[sessions.c.key])
                 )
@@ -97,32 +73,15 @@ class DatabaseStore(SessionStore):
             .with_for_update()
         )
 
-    @asynccontextmanager
-    async def _transaction(self, connection: Connection) -> AsyncIterator[None]:
-        if not self.is_sqlite or connection.raw_connection.in_transaction:
-            # PostgreSQL's transaction; or, inside the caller's SQLite transaction, a savepoint.
-            async with connection.transaction():
-                yield
-            return
-        # `databases` would BEGIN a deferred transaction, which fails instead of waiting when
-        # two writers both hold a read lock; IMMEDIATE waits for the write lock up front.
-        await connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            await connection.execute("ROLLBACK")
-            raise
-        await connection.execute("COMMIT")
-
     async def delete(self, key: str) -> None:
-        async with self._writing():
-            await self.database.execute(delete(sessions).where(sessions.c.key == key))
+        await self.database.execute(delete(sessions).where(sessions.c.key == key))
 
     async def clear_expired(self) -> int:
-        async with self._writing():
-            removed = await self.database.fetch_all(
-                delete(sessions)
-                .where(sessions.c.expires_at <= int(self.clock()))
-                .returning(sessions.c.key)
-            )
+        now = int(self.clock())
+        removed = await self.database.fetch_all(
+            delete(sessions).where(sessions.c.expires_at <= now).returning(sessions.c.key)
+        )
         return len(removed)
+
+    def close(self) -> None:
+        """Release what the store holds beyond the database (the server's shutdown calls it)."""

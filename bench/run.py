@@ -1,0 +1,882 @@
+"""Benchmark of LocalLibrary's pages against a bare Starlette ceiling, with wrk over loopback.
+
+    .venv/bin/python bench/run.py [--quick] [--sizes demo,100000] [--duration S] [--check]
+
+For each catalog size it prepares a migrated and seeded SQLite file (the seeded file is cached
+in bench/tmp/ by size and by a fingerprint of the schema and seed code; each run works on a
+fresh copy), serves the site in production settings with one uvicorn worker on 127.0.0.1,
+serves bench/ceiling.py the same way, drives each page with wrk (bench/report.lua) and prints a
+Markdown table per size and a PASS/FAIL line per target. Everything, wrk's own output included,
+is saved to bench/results/<UTC timestamp>.md.
+
+Rows run size after size within each row (demo, then 100000, then the next row), against
+servers that run from start to end, so that a demo/100k comparison is made seconds apart. Each
+row first waits (up to --quiet-wait seconds) for other processes to leave the CPUs idle, and
+reports the CPU the server and the rest of the machine used meanwhile: on a shared machine,
+numbers taken while others' CPU is high are low. The ceiling is measured first and last; the
+ratios are to the better of the two.
+
+Exit status: 0 when the benchmark ran (whatever the targets say), 1 with --check when a target
+failed, 2 when wrk is missing, other non-zero when something crashed. Servers are always
+stopped (SIGTERM, then SIGKILL), and every step has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import http.cookiejar
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PACKAGE = ROOT / "site" / "locallibrary"
+TMP = BENCH / "tmp"
+RESULTS = BENCH / "results"
+LUA = BENCH / "report.lua"
+WRK = "/usr/bin/wrk"
+HOST = "127.0.0.1"  # load never leaves loopback
+
+# Time limits, in seconds, so that no step can hang the run.
+MIGRATE_TIMEOUT = 180
+SEED_TIMEOUT = 1200
+READY_TIMEOUT = 30
+STOP_TIMEOUT = 10
+HTTP_TIMEOUT = 10
+WRK_GRACE = 30  # on top of the row's duration
+WARM_REQUESTS = 20  # sequential requests before each row, besides the --warmup seconds
+
+# Settings the site reads from the environment; the benchmark clears them all so that the site
+# runs on its defaults, in production mode (DEBUG unset), whatever the caller's shell holds.
+# Those settings.py reads now are added to these, so that a new setting is cleared too.
+SITE_SETTINGS = frozenset({
+    "DATABASE_URL", "DEBUG", "SECRET_KEY", "COUNTS_POLL_SECONDS", "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_AGE", "SESSION_COOKIE_SECURE", "SESSION_SAVE_EVERY_REQUEST",
+    "SESSION_MAX_BYTES", "SESSION_CLEANUP_SECONDS", "DATABASE_BUSY_TIMEOUT", "SITE_NOTICE",
+}) | frozenset(re.findall(
+    r'config\(\s*"([A-Z0-9_]+)"',
+    (PACKAGE / "settings.py").read_text() if (PACKAGE / "settings.py").is_file() else "",
+))
+
+# Targets: the site's requests/s as a fraction of the ceiling's, measured in the same run.
+RATIO_TARGETS = (
+    ("poll", ("poll",), 0.40),
+    ("home (returning)", ("home (returning)",), 0.20),
+    ("book list", ("book list p1", "book list deep"), 0.25),
+    ("book detail", ("book detail",), 0.25),
+)
+ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "book list p1", "book list deep",
+             "book detail")
+MAX_DROP = 0.10  # requests/s from the demo catalog to a larger one
+MAX_RSS_MB = 120.0
+NOISY_OTHERS = 0.10  # cores used by other processes during a row that make it suspect
+
+
+class BenchError(Exception):
+    """Something the benchmark needs did not work; the message says what."""
+
+
+# --------------------------------------------------------------------------------------------
+# Output: everything printed is also kept for the results file.
+
+
+class Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []  # printed, and saved at the top of the results file
+        self.raw: list[str] = []  # wrk's own output, saved verbatim at the end
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def keep(self, text: str) -> None:
+        self.raw.append(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Databases
+
+
+def site_env(database: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SITE_SETTINGS}
+    if database is not None:
+        env["DATABASE_URL"] = f"sqlite:///{database}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def fingerprint() -> str:
+    """Changes when the schema or the seed data change, which invalidates the cached files."""
+    digest = hashlib.sha256()
+    files = sorted((PACKAGE / "migrations" / "versions").glob("*.py"))
+    files += [PACKAGE / "catalog" / name for name in ("seed.py", "tables.py", "demo_catalog.json")]
+    files += [PACKAGE / "sessions" / "stores" / "table.py"]
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def cli(args: list[str], database: Path, timeout: float, log: Log) -> None:
+    command = [sys.executable, "-m", "locallibrary", *args]
+    shown = f"locallibrary {' '.join(args)}"
+    log.say(f"$ {shown}   (DATABASE_URL=sqlite:///{database.relative_to(ROOT)})")
+    try:
+        # cwd=TMP: no stray .env of the caller's can change the settings.
+        subprocess.run(command, env=site_env(database), cwd=TMP, check=True, timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"`{shown}` took longer than {timeout:.0f} s") from error
+    except subprocess.CalledProcessError as error:
+        raise BenchError(f"`{shown}` failed (exit {error.returncode})") from error
+
+
+def checkpoint(path: Path) -> None:
+    """Fold any WAL into the main file, so that the file alone is the whole database."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def prepare_database(size: str, log: Log) -> Path:
+    """A fresh, migrated copy of the seeded database for `size` ('demo' or a number of books)."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    cached = TMP / f"seeded-{size}-{fingerprint()}.sqlite3"
+    if not cached.is_file():
+        for stale in TMP.glob(f"seeded-{size}-*"):
+            stale.unlink()
+        partial = TMP / f"partial-{size}-{os.getpid()}.sqlite3"
+        remove_sqlite(partial)
+        started = time.monotonic()
+        cli(["migrate"], partial, MIGRATE_TIMEOUT, log)
+        cli(["seed"] if size == "demo" else ["seed", "--books", size], partial, SEED_TIMEOUT, log)
+        checkpoint(partial)
+        partial.rename(cached)
+        remove_sqlite(partial)  # any side files left behind
+        log.say(f"Seeded {size} catalog in {time.monotonic() - started:.0f} s, cached as "
+                f"{cached.relative_to(ROOT)}")
+    else:
+        log.say(f"Using cached {cached.relative_to(ROOT)}")
+    # A copy per run: the load writes sessions, and two runs at once must not share a file.
+    work = TMP / f"run-{size}-{os.getpid()}.sqlite3"
+    remove_sqlite(work)
+    shutil.copyfile(cached, work)
+    cli(["migrate"], work, MIGRATE_TIMEOUT, log)
+    return work
+
+
+def discard_database(path: Path) -> None:
+    remove_sqlite(path)
+
+
+def count_sessions(database: Path) -> int:
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Servers
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_argv(target: str, port: int, app_dir: Path | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "uvicorn", "--factory", target]
+    if app_dir is not None:
+        argv += ["--app-dir", str(app_dir)]
+    return argv + ["--host", HOST, "--port", str(port), "--no-access-log", "--log-level", "warning"]
+
+
+def read_status_kb(pid: int, field_name: str) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(rf"^{field_name}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the benchmark dies (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Server:
+    """One uvicorn process (one worker: the process itself serves), always stopped by stop()."""
+
+    def __init__(self, name: str, target: str, env: dict[str, str], ready_path: str,
+                 app_dir: Path | None = None) -> None:
+        self.name = name
+        self.port = free_port()
+        self.argv = uvicorn_argv(target, self.port, app_dir)
+        self.env = env
+        self.ready_path = ready_path
+        self.log_path = TMP / f"server-{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_rss_kb = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log_file:
+            # A session of its own: a Ctrl-C reaches only us, and we stop the server in order.
+            # Should we be killed outright, the kernel sends the server a SIGTERM (Linux).
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, cwd=TMP, stdout=log_file, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"the {self.name} server exited with {self.proc.returncode} at "
+                                 f"start-up:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base + self.ready_path, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise BenchError(f"the {self.name} server was not ready within {READY_TIMEOUT} s:\n"
+                         f"{self.log_tail()}")
+
+    def rss_kb(self) -> int:
+        """Peak resident set of the server process so far (VmHWM), or 0 once it is gone."""
+        if self.proc is None:
+            return 0
+        hwm = read_status_kb(self.pid, "VmHWM") or 0
+        self.peak_rss_kb = max(self.peak_rss_kb, hwm)
+        return self.peak_rss_kb
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.rss_kb()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process, its exited threads included."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def host_cpu() -> tuple[float, float]:
+    """(process time, total) CPU seconds of the whole machine so far, from /proc/stat.
+
+    Busy time is user + nice + system (what processes run) + steal (what the hypervisor gave
+    to other machines). Interrupts (loopback traffic's softirq) are left out, so that they do
+    not pass for other processes' work.
+    """
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    steal = values[7] if len(values) > 7 else 0
+    return (sum(values[:3]) + steal) / CLOCK_TICKS, sum(values[:8]) / CLOCK_TICKS
+
+
+def own_cpu() -> float:
+    """CPU seconds used by this process and its reaped children (wrk)."""
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def wait_for_quiet(limit: float) -> float:
+    """Wait (at most `limit` seconds) until the machine is nearly idle between rows; return
+    the cores other processes were using at the last look (the servers idle meanwhile)."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy0, own0 = host_cpu()[0], own_cpu()
+        time.sleep(0.5)
+        busy1, own1 = host_cpu()[0], own_cpu()
+        cores = max(0.0, (busy1 - busy0) - (own1 - own0)) / 0.5
+        if cores < NOISY_OTHERS or time.monotonic() >= deadline:
+            return cores
+
+
+class CpuMeter:
+    """CPU used during a row, in cores: by the server, by wrk, and by everything else.
+
+    The last is the noise to watch: other processes on the machine compete with the server.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.server = self.wrk = self.others = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._t = time.monotonic()
+        self._server = process_cpu(self.pid)
+        self._host = host_cpu()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._children = usage.ru_utime + usage.ru_stime
+        self._own = own_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        seconds = max(time.monotonic() - self._t, 1e-6)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.wrk = (usage.ru_utime + usage.ru_stime - self._children) / seconds
+        self.server = (process_cpu(self.pid) - self._server) / seconds
+        own = (own_cpu() - self._own) / seconds  # wrk and this script
+        busy, _ = host_cpu()
+        host = (busy - self._host[0]) / seconds
+        self.others = max(0.0, host - self.server - own)
+
+
+class RssSampler:
+    """Polls the server's VmRSS while a row runs (a fallback where VmHWM is missing)."""
+
+    def __init__(self, server: Server, interval: float = 0.05) -> None:
+        self.server = server
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, read_status_kb(self.server.pid, "VmRSS") or 0)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.peak_kb = max(self.peak_kb, self.server.rss_kb())
+
+
+# --------------------------------------------------------------------------------------------
+# wrk
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    status_errors: int
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
+            connections: int, log: Log | None) -> WrkResult:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_HEADER_")}
+    for number, (name, value) in enumerate(headers.items(), start=1):
+        env[f"BENCH_HEADER_{number}"] = f"{name}: {value}"
+    argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
+            "--latency", "-s", str(LUA), url]
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True,
+                              timeout=duration + WRK_GRACE)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(
+            f"wrk did not finish within {duration + WRK_GRACE:.0f} s on {url}") from error
+    if log is not None:
+        # The session key is shortened: the results file is committed.
+        shown = {k: (v[:14] + "…" if k == "Cookie" and len(v) > 15 else v)
+                 for k, v in headers.items()}
+        log.keep(f"$ {' '.join(argv[:-1])} {url}" + (f"   headers: {shown}" if shown else ""))
+        log.keep(done.stdout.rstrip())
+        if done.stderr.strip():
+            log.keep(done.stderr.rstrip())
+        log.keep("")
+    if done.returncode != 0:
+        output = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        raise BenchError(f"wrk exited with {done.returncode} on {url}: {' / '.join(output[:3])}")
+    match = re.search(r"^BENCH_RESULT (.*)$", done.stdout, re.MULTILINE)
+    if not match:
+        raise BenchError(f"wrk printed no BENCH_RESULT line for {url}:\n{done.stdout}")
+    values = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    return WrkResult(
+        requests=values["requests"],
+        seconds=values["duration_us"] / 1e6,
+        p50_ms=values["p50_us"] / 1000,
+        p99_ms=values["p99_us"] / 1000,
+        status_errors=values["status"],
+        socket_errors=values["connect"] + values["read"] + values["write"] + values["timeout"],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The rows
+
+
+@dataclass
+class Row:
+    name: str
+    request: str  # shown in the table
+    result: WrkResult
+    rss_mb: float
+    server_cpu: float  # cores the server used during the row
+    others_cpu: float  # cores the rest of the machine used (besides the server and wrk)
+    ratio: float = 1.0  # requests/s as a fraction of the ceiling's in the same size's run
+
+    @property
+    def errors(self) -> int:
+        return self.result.status_errors + self.result.socket_errors
+
+
+@dataclass
+class SizeRun:
+    size: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def row(self, name: str) -> Row | None:
+        return next((r for r in self.rows if r.name == name), None)
+
+
+def get(url: str, headers: dict[str, str] | None = None,
+        opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        opener = opener or urllib.request.build_opener()
+        with opener.open(request, timeout=HTTP_TIMEOUT) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def returning_cookie(base: str) -> tuple[str, list[str]]:
+    """The Cookie header of a browser whose session is stored (its second visit is done)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    steps = []
+    for visit in (1, 2):
+        status, _ = get(base + "/catalog/", opener=opener)
+        steps.append(f"visit {visit}: {status}, cookies now {sorted(c.name for c in jar)}")
+        if status != 200:
+            raise BenchError(f"GET /catalog/ gave {status} while getting a session cookie")
+    names = {c.name for c in jar}
+    if "sessionid" not in names:
+        raise BenchError(f"no sessionid cookie after two visits ({steps})")
+    if "sessionid_new" in names:
+        raise BenchError(f"the session was still deferred after two visits ({steps})")
+    return "; ".join(f"{c.name}={c.value}" for c in jar), steps
+
+
+def measure(server: Server, name: str, request: str, path: str, headers: dict[str, str],
+            args: argparse.Namespace, log: Log, notes: list[str], label: str) -> Row:
+    url = server.base + path
+    if args.quiet_wait > 0:
+        busy = wait_for_quiet(args.quiet_wait)
+        if busy >= NOISY_OTHERS:
+            notes.append(f"{name}: the machine was still busy ({busy:.0%} of a core) after "
+                         f"waiting {args.quiet_wait:g} s for it to quieten")
+    statuses = set()
+    for _ in range(WARM_REQUESTS):  # compiles templates, fills caches; also a check of the URL
+        statuses.add(get(url, headers)[0])
+    if statuses != {200}:
+        # Not fatal: wrk counts every status over 399 as an error, and the row shows it.
+        notes.append(f"{name}: GET {path} answered {sorted(statuses)} before the load "
+                     f"(server log: bench/tmp/{server.log_path.name})")
+    if args.warmup > 0:
+        run_wrk(url, headers, args.warmup, args.threads, args.connections, None)
+    log.keep(f"### {label}: {name}")
+    best: tuple[WrkResult, CpuMeter] | None = None
+    with RssSampler(server) as sampler:
+        for attempt in range(args.repeat):  # the best of N: the least disturbed by the machine
+            if attempt and args.quiet_wait > 0:
+                wait_for_quiet(args.quiet_wait)
+            with CpuMeter(server.pid) as cpu:
+                result = run_wrk(url, headers, args.duration, args.threads, args.connections, log)
+            if best is None or result.rps > best[0].rps:
+                best = (result, cpu)
+    if server.proc is not None and server.proc.poll() is not None:
+        raise BenchError(f"the {server.name} server died during {name}:\n{server.log_tail()}")
+    assert best is not None
+    result, cpu = best
+    row = Row(name, request, result, sampler.peak_kb / 1024, cpu.server, cpu.others)
+    print(f"  {label:>8}  {name:<18} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+          f"p99 {result.p99_ms:7.2f} ms  errors {row.errors}  rss {row.rss_mb:.0f} MB  "
+          f"server CPU {cpu.server:.0%}  others' CPU {cpu.others:.0%}", flush=True)
+    return row
+
+
+Plan = list[tuple[str, str, str, dict[str, str]]]  # (row name, shown request, path, headers)
+
+
+def plan_for(app: Server, run: SizeRun) -> Plan:
+    """The site's rows, with what they need found on the running site: a stored session's
+    cookie, the last page of the book list, a book that exists."""
+    cookie, steps = returning_cookie(app.base)
+    run.notes += [f"returning browser: {s}" for s in steps]
+    _, first_page = get(app.base + "/catalog/books/")
+    pages = re.search(r"Page 1 of (\d+)", first_page)
+    last_page = int(pages.group(1)) if pages else 1
+    book = re.search(r'href="/catalog/book/(\d+)"', first_page)
+    if not book:
+        raise BenchError("found no book link on /catalog/books/")
+    book_id = book.group(1)
+    return [
+        ("home (returning)", "GET /catalog/ + session cookie", "/catalog/", {"Cookie": cookie}),
+        ("home (first visit)", "GET /catalog/, no cookie", "/catalog/", {}),
+        ("poll", "GET /catalog/_counts + cookie, HX-Request", "/catalog/_counts",
+         {"Cookie": cookie, "HX-Request": "true"}),
+        ("book list p1", "GET /catalog/books/", "/catalog/books/", {}),
+        ("book list deep", f"GET /catalog/books/?page={last_page}",
+         f"/catalog/books/?page={last_page}", {}),
+        ("book detail", f"GET /catalog/book/{book_id}", f"/catalog/book/{book_id}", {}),
+    ]
+
+
+def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
+    """Every row, each size in turn within a row (so that a comparison between sizes is
+    measured minutes apart at most), against servers that all run from start to end."""
+    databases: dict[str, Path] = {}
+    with ExitStack() as servers:
+        for size in args.sizes:
+            log.say(f"\n## Catalog: {size}\n")
+            databases[size] = prepare_database(size, log)
+            servers.callback(discard_database, databases[size])  # after its server stopped
+            runs.append(SizeRun(size))  # rows measured before a crash are still reported
+        log.say("")
+        ceiling = servers.enter_context(
+            serving(Server("ceiling", "ceiling:create_app", site_env(), "/", app_dir=BENCH)))
+        sites: dict[str, tuple[Server, Plan, int]] = {}
+        for run in runs:
+            env = site_env(databases[run.size])
+            env["SECRET_KEY"] = secrets.token_urlsafe(32)  # production: set, and DEBUG unset
+            app = servers.enter_context(
+                serving(Server(f"site-{run.size}", "locallibrary.web.app:create_app", env,
+                               "/healthz")))
+            plan = plan_for(app, run)
+            sites[run.size] = (app, plan, count_sessions(databases[run.size]))
+
+        for run in runs:
+            run.rows.append(measure(ceiling, "ceiling", "GET / (bare Starlette)", "/", {},
+                                    args, log, run.notes, run.size))
+        for index in range(len(next(iter(sites.values()))[1])):
+            for run in runs:
+                app, plan, _ = sites[run.size]
+                name, request, path, headers = plan[index]
+                if args.rows and name not in args.rows:
+                    continue
+                run.rows.append(
+                    measure(app, name, request, path, headers, args, log, run.notes, run.size))
+        # The ceiling again at the end: the better of the two is the one less disturbed by
+        # whatever else the machine did, and the ratios are taken to it.
+        for run in runs:
+            again = measure(ceiling, "ceiling", "GET / (bare Starlette)", "/", {}, args, log,
+                            run.notes, run.size)
+            first = run.rows[0]
+            run.notes.append(f"ceiling: {first.result.rps:,.0f} req/s at the start, "
+                             f"{again.result.rps:,.0f} at the end; the table shows the better")
+            if again.result.rps > first.result.rps:
+                run.rows[0] = again
+            for row in run.rows:
+                row.ratio = row.result.rps / run.rows[0].result.rps if run.rows[0].result.rps else 0
+
+        for run in runs:
+            app, _, sessions_before = sites[run.size]
+            run.notes.append(f"sessions table: {sessions_before} row(s) before the load, "
+                             f"{count_sessions(databases[run.size])} after "
+                             "(first visits must add none)")
+            tail = app.log_tail()
+            if tail.strip():
+                run.notes.append("server log (tail):\n" + tail)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def table(run: SizeRun) -> str:
+    lines = [
+        f"### Catalog: {run.size}",
+        "",
+        "| endpoint | request | req/s | p50 ms | p99 ms | errors (http+socket) | peak RSS MB "
+        "| × ceiling | server CPU | others' CPU |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in run.rows:
+        res = r.result
+        lines.append(
+            f"| {r.name} | `{r.request}` | {res.rps:,.0f} | {res.p50_ms:.2f} | {res.p99_ms:.2f} | "
+            f"{r.errors} ({res.status_errors}+{res.socket_errors}) | {r.rss_mb:.0f} | "
+            f"{r.ratio:.2f} | {r.server_cpu:.0%} | {r.others_cpu:.0%} |"
+        )
+    lines.append("")
+    lines.append("CPU columns: cores busy during the row (100% = one core) — the server process, "
+                 "and every other process on the machine (not wrk, not this script).")
+    busy = [r for r in run.rows if r.others_cpu > NOISY_OTHERS]
+    if busy:
+        lines.append(f"**Noisy machine**: other processes used more than {NOISY_OTHERS:.0%} of a "
+                     f"core during {', '.join(r.name for r in busy)}; those numbers are low.")
+    return "\n".join(lines)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
+    lines: list[str] = []
+    all_ok = True
+
+    def add(ok: bool, text: str) -> None:
+        nonlocal all_ok
+        all_ok &= ok
+        lines.append(f"- **{verdict(ok)}** {text}")
+
+    for label, names, floor in RATIO_TARGETS:
+        parts, ok = [], True
+        for run in runs:
+            for name in names:
+                row = run.row(name)
+                if row is None:
+                    continue
+                ok &= row.ratio >= floor
+                what = f"{name} " if len(names) > 1 else ""
+                parts.append(f"{run.size}: {what}{row.ratio:.2f}")
+        if not parts:
+            lines.append(f"- **n/a** {label} ≥ {floor:.2f} × ceiling — not run")
+            continue
+        add(ok, f"{label} ≥ {floor:.2f} × ceiling — " + ", ".join(parts))
+
+    demo = next((r for r in runs if r.size == "demo"), None)
+    others = [r for r in runs if r.size != "demo"]
+    if demo is None or not others:
+        lines.append(f"- **n/a** drop from demo to a larger catalog ≤ {MAX_DROP:.0%} "
+                     "(needs demo and a larger size)")
+    else:
+        for other in others:
+            for row in demo.rows:
+                if row.name == "ceiling":
+                    continue
+                big = other.row(row.name)
+                if big is None:
+                    continue
+                drop = 1 - big.result.rps / row.result.rps if row.result.rps else 1.0
+                add(drop <= MAX_DROP,
+                    f"{row.name}: demo → {other.size} drop ≤ {MAX_DROP:.0%} — "
+                    f"{row.result.rps:,.0f} → {big.result.rps:,.0f} req/s ({-drop:+.0%})")
+            ceil_a, ceil_b = demo.row("ceiling"), other.row("ceiling")
+            if ceil_a and ceil_b and ceil_a.result.rps:
+                drift = ceil_b.result.rps / ceil_a.result.rps - 1
+                lines.append(f"- (noise) ceiling demo → {other.size}: {drift:+.1%} "
+                             "(same app both times; not a target)")
+
+    failing = [f"{run.size}/{row.name} ({row.errors})"
+               for run in runs for row in run.rows if row.errors]
+    add(not failing, "zero errors — " + (", ".join(failing) if failing else "every row"))
+
+    peaks = {run.size: max(r.rss_mb for r in run.rows) for run in runs}
+    add(all(p < MAX_RSS_MB for p in peaks.values()),
+        f"peak RSS < {MAX_RSS_MB:.0f} MB — "
+        + ", ".join(f"{s}: {p:.0f} MB" for s, p in peaks.items()))
+    return lines, all_ok
+
+
+def code_fingerprint() -> str:
+    """A digest of the site's code and templates as run (the working tree may differ from HEAD)."""
+    digest = hashlib.sha256()
+    for top in ("site", "templates"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".json", ".mako"):
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def machine() -> str:
+    wrk_version = subprocess.run([WRK, "-v"], capture_output=True, text=True, timeout=10)
+    first = (wrk_version.stdout or wrk_version.stderr).splitlines()[:1]
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        commit = ""
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in
+                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"commit {commit or '?'} (code fingerprint {code_fingerprint()}); "
+            f"{os.cpu_count()} CPUs ({cpu or platform.machine()}); "
+            f"Python {platform.python_version()}; {first[0] if first else 'wrk'}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: demo catalog only, 1 s per row (unless given)")
+    parser.add_argument("--sizes", help="comma-separated: demo and/or numbers of books "
+                        "(default demo,100000; --quick: demo)")
+    parser.add_argument("--duration", type=int, help="seconds of load per row, whole seconds "
+                        "as wrk takes them (default 5; --quick: 1)")
+    parser.add_argument("--warmup", type=int, help="seconds of unrecorded load before each row "
+                        "(default 1; --quick: 0, only the few requests every row starts with)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each row N times and keep the best (default 1); run-to-run "
+                        "noise on a small VM is ±20%%, more than the 10%% drop target")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--quiet-wait", type=float,
+                        help="before each row, wait up to this many seconds for other processes "
+                        "to leave the CPUs idle (default 15; --quick: 0, don't wait)")
+    parser.add_argument("--rows", help="comma-separated row names to run, e.g. 'poll,book detail' "
+                        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    args = parser.parse_args(argv)
+    args.sizes = args.sizes or ("demo" if args.quick else "demo,100000")
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    for s in sizes:
+        if s != "demo" and not (s.isdigit() and int(s) > 0):
+            parser.error(f"--sizes: {s!r} is neither 'demo' nor a positive number of books")
+    args.sizes = sizes
+    args.rows = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else []
+    for r in args.rows:
+        if r not in ROW_NAMES:
+            parser.error(f"--rows: unknown row {r!r}; the rows are {', '.join(ROW_NAMES)}")
+    args.duration = args.duration if args.duration is not None else (1 if args.quick else 5)
+    args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 1)
+    if args.quiet_wait is None:
+        args.quiet_wait = 0.0 if args.quick else 15.0
+    if (args.duration <= 0 or args.warmup < 0 or args.threads < 1 or args.repeat < 1
+            or args.connections < args.threads):
+        parser.error("need --duration > 0, --warmup ≥ 0, --repeat ≥ 1, --threads ≥ 1, "
+                     "--connections ≥ --threads")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not os.access(WRK, os.X_OK):
+        print(f"bench: {WRK} not found; install Debian's wrk (apt-get install wrk).",
+              file=sys.stderr)
+        return 2
+    # A SIGTERM to the benchmark unwinds like Ctrl-C does, so the servers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    log = Log()
+    started = dt.datetime.now(dt.timezone.utc)
+    log.say(f"# LocalLibrary benchmark, {started:%Y-%m-%d %H:%M:%S} UTC\n")
+    log.say(f"{machine()}  ")
+    log.say(f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per row after "
+            f"{args.warmup:g} s of warm-up{f', best of {args.repeat}' if args.repeat > 1 else ''}; "
+            f"one uvicorn worker on {HOST}; production settings; sizes: {', '.join(args.sizes)}")
+
+    runs: list[SizeRun] = []
+    crashed: BaseException | None = None
+    try:
+        run_all(args, log, runs)
+    except BaseException as error:  # save what was measured, then fail
+        crashed = error
+
+    lines, ok = summary(runs) if runs else ([], False)
+    best_of = f", best of {args.repeat}" if args.repeat > 1 else ""
+    report = ["", f"## Results (wrk -t{args.threads} -c{args.connections}, "
+              f"{args.duration:g} s per row{best_of})", ""]
+    for run in runs:
+        report += [table(run), ""]
+    report += ["### Targets", "", *lines, ""]
+    if crashed is not None:
+        report += [f"**INCOMPLETE**: {type(crashed).__name__}: {crashed}", ""]
+    for line in report:
+        log.say(line)
+    if not args.no_save:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.md"
+        notes = [f"- {run.size}: {note}" for run in runs for note in run.notes]
+        text = "\n".join([
+            *log.lines, "### Notes", "", *notes, "", "## Raw wrk output", "",
+            "```", *log.raw, "```", "",
+        ])
+        path.write_text(text)
+        print(f"Saved {path.relative_to(ROOT)}")
+    if crashed is not None:
+        if isinstance(crashed, BenchError):
+            print(f"bench: {crashed}", file=sys.stderr)
+            return 3
+        raise crashed
+    return 1 if (args.check and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
