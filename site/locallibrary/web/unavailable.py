@@ -18,8 +18,8 @@ RETRY_AFTER_SECONDS = 5
 class ServiceUnavailable:
     """Turns "the database is unreachable or locked" into a 503 page with Retry-After.
 
-    It sits outside the per-request connection and the session middleware, so a failure to
-    connect, to load the session or to save it gets the same answer. Nothing is half-written:
+    It sits outside the session middleware, so a failure to connect, to load the session or to
+    save it gets the same answer as one in a view. Nothing is half-written:
     every write is one transaction.
     """
 
