@@ -154,9 +154,9 @@ def summarize(stacks: list[tuple[list[str], int]], expected: int, top: int = 25)
         categories[category(frames)] += count
     out.append("\nloop thread, on-CPU samples by category (nearest frame to the leaf):")
     out += [f"  {c / busy_total:6.1%}  {f}" for f, c in categories.most_common()]
-    out.append(f"\nloop thread, busy samples by leaf frame (self), % of busy:")
+    out.append("\nloop thread, busy samples by leaf frame (self), % of busy:")
     out += [f"  {c / busy_total:6.1%}  {f}" for f, c in self_time.most_common(top)]
-    out.append(f"\nloop thread, busy samples by frame on the stack (inclusive), % of busy:")
+    out.append("\nloop thread, busy samples by frame on the stack (inclusive), % of busy:")
     out += [f"  {c / busy_total:6.1%}  {f}" for f, c in inclusive.most_common(top * 2)]
     others = [(t, sum(c for _, c in s)) for t, s in by_thread.items() if t != main]
     others.sort(key=lambda x: -x[1])

@@ -835,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     log = Log()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     log.say(f"# LocalLibrary benchmark, {started:%Y-%m-%d %H:%M:%S} UTC\n")
     log.say(f"{machine()}  ")
     log.say(f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per row after "

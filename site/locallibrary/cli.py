@@ -77,21 +77,28 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--books", type=click.IntRange(min=1), help="Also grow a synthetic catalog to N books.")
+@click.option(
+    "--books", type=click.IntRange(min=1), help="Also grow a synthetic catalog to N books."
+)
 def seed(books: int | None) -> None:
     """Load the demo catalog (idempotent); with --books N, add a large synthetic catalog."""
     url = _settings().database_url
     report = _with_connection(url, seed_demo)
-    click.echo(f"Demo catalog: added {report.books} books, {report.copies} copies, "
-               f"{report.authors} authors.")
+    click.echo(
+        f"Demo catalog: added {report.books} books, {report.copies} copies, "
+        f"{report.authors} authors."
+    )
     if books:
         with click.progressbar(length=books, label="Synthetic books") as bar:
+
             async def grow(conn: AsyncConnection) -> SeedReport:
                 return await seed_synthetic(conn, books, progress=bar.update)
 
             report = _with_connection(url, grow)
-        click.echo(f"Synthetic catalog: added {report.books} books, {report.copies} copies, "
-                   f"{report.authors} authors.")
+        click.echo(
+            f"Synthetic catalog: added {report.books} books, {report.copies} copies, "
+            f"{report.authors} authors."
+        )
 
 
 @main.command()

@@ -9,19 +9,12 @@ import pytest
 from locallibrary.catalog.counts import CountsCache, count_catalog
 from locallibrary.catalog.pagination import page_window
 from locallibrary.database import connect, create_database
+from tests.clock import FakeClock
 from tests.db import sql
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_counts_are_cached_for_max_age_then_read_again(database_url: str) -> None:
-    clock = Clock()
+    clock = FakeClock(100.0)
 
     async def scenario() -> list[int]:
         database = create_database(database_url)

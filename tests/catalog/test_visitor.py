@@ -25,10 +25,12 @@ def test_first_visit_is_counted_once(client: TestClient) -> None:
 
 
 def test_each_visit_counts(client: TestClient) -> None:
-    for n in range(1, 4):
-        sentence = visits_sentence(client.get("/catalog/").text)
-    assert sentence == "You have visited this page 3 times."
-    assert n == 3
+    sentences = [visits_sentence(client.get("/catalog/").text) for _ in range(3)]
+    assert sentences == [
+        "You have visited this page 1 time.",
+        "You have visited this page 2 times.",
+        "You have visited this page 3 times.",
+    ]
 
 
 def test_other_pages_do_not_count_as_visits(client: TestClient) -> None:

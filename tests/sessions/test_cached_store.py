@@ -9,18 +9,11 @@ import pytest
 
 from locallibrary.sessions import CachedStore, MemoryStore
 from locallibrary.sessions.stores.base import Merge
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 class CountingStore(MemoryStore):
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: FakeClock) -> None:
         super().__init__(clock)
         self.loads = 0
 
@@ -46,7 +39,7 @@ def add(**changes: int) -> Merge:
 
 @pytest.mark.anyio
 async def test_reads_within_max_age_cost_no_store_load() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     inner = CountingStore(clock)
     cached = CachedStore(inner, max_age=1.0, clock=clock)
     await cached.create("k", '{"n": 1}', 2_000)
@@ -60,7 +53,7 @@ async def test_reads_within_max_age_cost_no_store_load() -> None:
 
 @pytest.mark.anyio
 async def test_a_loaded_copy_can_be_changed_without_changing_the_cache() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     cached = CachedStore(MemoryStore(clock), clock=clock)
     await cached.create("k", '{"items": [1]}', 2_000)
     first = await cached.load("k")
@@ -71,7 +64,7 @@ async def test_a_loaded_copy_can_be_changed_without_changing_the_cache() -> None
 
 @pytest.mark.anyio
 async def test_writes_go_through_and_the_cache_holds_the_merged_row() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     inner = CountingStore(clock)
     cached = CachedStore(inner, clock=clock)
     await cached.create("k", '{"n": 1}', 2_000)
@@ -87,7 +80,7 @@ async def test_writes_go_through_and_the_cache_holds_the_merged_row() -> None:
 
 @pytest.mark.anyio
 async def test_delete_and_failed_writes_drop_the_entry() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     inner = CountingStore(clock)
     cached = CachedStore(inner, clock=clock)
     await cached.create("k", '{"n": 1}', 2_000)
@@ -108,7 +101,7 @@ async def test_delete_and_failed_writes_drop_the_entry() -> None:
 
 @pytest.mark.anyio
 async def test_expired_sessions_are_not_served_from_the_cache() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     cached = CachedStore(MemoryStore(clock), max_age=60.0, clock=clock)
     await cached.create("k", '{"n": 1}', int(clock.now) + 5)
     clock.now += 6
@@ -117,7 +110,7 @@ async def test_expired_sessions_are_not_served_from_the_cache() -> None:
 
 @pytest.mark.anyio
 async def test_the_cache_is_bounded() -> None:
-    clock = Clock()
+    clock = FakeClock(1_000.0)
     cached = CachedStore(MemoryStore(clock), max_entries=3, clock=clock)
     for n in range(10):
         await cached.create(f"k{n}", "{}", 2_000)

@@ -11,18 +11,16 @@ import asyncio
 import json
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
 from starlette.testclient import TestClient
 
 from locallibrary.settings import Settings
 from locallibrary.web.app import create_app
-from tests.db import session_rows, sql
+from tests.db import session_rows
 from tests.live_server import live_server
 from tests.load import client, run_concurrently, stored_session_cookies, visits_in
 

@@ -18,14 +18,7 @@ from starlette.testclient import TestClient
 
 from locallibrary.sessions import MemoryStore, SessionConfig, SessionMiddleware
 from locallibrary.sessions.keys import is_well_formed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 class CountingStore(MemoryStore):
@@ -99,7 +92,7 @@ async def view(request: Request) -> Response:
 
 
 def make_client(
-    store: MemoryStore, clock: Clock, base_url: str = "http://testserver", **config: Any
+    store: MemoryStore, clock: FakeClock, base_url: str = "http://testserver", **config: Any
 ) -> TestClient:
     app = Starlette(
         routes=[Route("/", view)],
@@ -111,17 +104,17 @@ def make_client(
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def store(clock: Clock) -> CountingStore:
+def store(clock: FakeClock) -> CountingStore:
     return CountingStore(clock)
 
 
 @pytest.fixture
-def client(store: CountingStore, clock: Clock) -> TestClient:
+def client(store: CountingStore, clock: FakeClock) -> TestClient:
     return make_client(store, clock)
 
 
@@ -164,7 +157,7 @@ def test_the_cookie_brings_the_session_back(client: TestClient) -> None:
     assert second == {"key": key_of(client), "data": {"count": 2}}
 
 
-def test_cookie_attributes_and_expiry(client: TestClient, clock: Clock) -> None:
+def test_cookie_attributes_and_expiry(client: TestClient, clock: FakeClock) -> None:
     attributes = session_cookie(client.get("/?do=count"))
     assert attributes["path"] == "/"
     assert "httponly" in attributes
@@ -177,7 +170,7 @@ def test_cookie_attributes_and_expiry(client: TestClient, clock: Clock) -> None:
     )
 
 
-def test_configured_name_age_and_secure(store: CountingStore, clock: Clock) -> None:
+def test_configured_name_age_and_secure(store: CountingStore, clock: FakeClock) -> None:
     client = make_client(store, clock, cookie_name="visit", max_age=600, secure=True)
     attributes = session_cookie(client.get("/?do=count"))
     assert attributes["_value"].startswith("visit=")
@@ -185,7 +178,7 @@ def test_configured_name_age_and_secure(store: CountingStore, clock: Clock) -> N
     assert "secure" in attributes
 
 
-def test_cookie_is_secure_on_https(store: CountingStore, clock: Clock) -> None:
+def test_cookie_is_secure_on_https(store: CountingStore, clock: FakeClock) -> None:
     client = make_client(store, clock, base_url="https://testserver")
     assert "secure" in session_cookie(client.get("/?do=count"))
 
@@ -224,7 +217,7 @@ def test_vary_cookie_only_when_the_session_was_read(client: TestClient) -> None:
     assert "vary" not in client.get("/?do=none").headers
 
 
-def test_save_every_request_renews_the_cookie(store: CountingStore, clock: Clock) -> None:
+def test_save_every_request_renews_the_cookie(store: CountingStore, clock: FakeClock) -> None:
     client = make_client(store, clock, save_every_request=True)
     client.get("/?do=count")
     clock.now += 100
@@ -312,7 +305,7 @@ def test_unserializable_nested_value_is_a_clear_error_and_loses_nothing(
 
 
 def test_size_cap_is_an_error_and_keeps_the_stored_data(
-    store: CountingStore, clock: Clock
+    store: CountingStore, clock: FakeClock
 ) -> None:
     client = make_client(store, clock, max_bytes=200)
     client.get("/?do=set&key=small&value=ok")
@@ -330,7 +323,7 @@ def test_unknown_key_is_never_adopted(client: TestClient, store: CountingStore) 
 
 
 def test_expired_session_reads_empty_and_gets_a_new_key(
-    client: TestClient, clock: Clock
+    client: TestClient, clock: FakeClock
 ) -> None:
     client.get("/?do=expire-in&seconds=60")
     old = key_of(client)

@@ -23,6 +23,7 @@ from locallibrary.sessions import (
 )
 from locallibrary.sessions.keys import is_well_formed
 from locallibrary.sessions.session import EXPIRY_KEY
+from tests.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -35,19 +36,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class FakeClock:
-    """A clock the test moves by hand: `clock.now += 60`."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture

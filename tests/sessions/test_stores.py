@@ -17,7 +17,7 @@ import anyio.to_thread
 import pytest
 from databases import Database
 
-from locallibrary.database import create_database, connect
+from locallibrary.database import connect, create_database
 from locallibrary.sessions import (
     DatabaseStore,
     MemoryStore,
@@ -27,6 +27,7 @@ from locallibrary.sessions import (
     database_store,
 )
 from locallibrary.sessions.keys import new_session_key
+from tests.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -37,14 +38,6 @@ LATER = int(START) + 3600
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Harness:
@@ -115,7 +108,7 @@ def store_url(store_kind: str, databases_factory: Any) -> str | None:
 
 @asynccontextmanager
 async def opened(url: str | None) -> AsyncIterator[Harness]:
-    clock = FakeClock()
+    clock = FakeClock(START)
     if url is None:
         yield MemoryHarness(MemoryStore(clock=clock), clock)
         return

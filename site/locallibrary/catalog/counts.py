@@ -30,6 +30,7 @@ class CatalogCounts:
 
 async def count_catalog(db: Database) -> CatalogCounts:
     """All five counts in one query (a scalar subquery each)."""
+
     def count(table_query: object) -> object:
         return select(func.count()).select_from(table_query).scalar_subquery()  # type: ignore[arg-type]
 
@@ -50,7 +51,6 @@ async def count_catalog(db: Database) -> CatalogCounts:
     )
     assert row is not None
     return CatalogCounts(**dict(row._mapping))
-
 
 
 class CountsCache:

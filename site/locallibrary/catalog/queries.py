@@ -95,15 +95,14 @@ async def _page_rows(
     return rows[::-1] if window.from_end else rows
 
 
-async def book_page(
-    db: Database, raw_page: str | None, per_page: int, total: int
-) -> Page[BookRow]:
+async def book_page(db: Database, raw_page: str | None, per_page: int, total: int) -> Page[BookRow]:
     """One page of the book list, in title order; `total` is the number of books."""
     number = page_number(raw_page, total, per_page)
     rows = await _page_rows(
         db,
-        select(book.c.id, book.c.title, book.c.author_id, author.c.first_name, author.c.last_name)
-        .select_from(book.outerjoin(author, book.c.author_id == author.c.id)),
+        select(
+            book.c.id, book.c.title, book.c.author_id, author.c.first_name, author.c.last_name
+        ).select_from(book.outerjoin(author, book.c.author_id == author.c.id)),
         [book.c.title, book.c.id],
         page_window(total, number, per_page),
     )

@@ -32,8 +32,16 @@ from locallibrary.catalog.tables import (
 # Synthetic books get ISBNs under a prefix the demo catalog never uses, numbered from 1.
 SYNTHETIC_ISBN_PREFIX = "9790"
 BATCH_SIZE = 2_000
-IMPRINTS = ("Penguin Classics", "Oxford World's Classics", "Vintage", "Everyman's Library",
-            "Wordsworth Editions", "Modern Library", "Dover Thrift", "Folio Society")
+IMPRINTS = (
+    "Penguin Classics",
+    "Oxford World's Classics",
+    "Vintage",
+    "Everyman's Library",
+    "Wordsworth Editions",
+    "Modern Library",
+    "Dover Thrift",
+    "Folio Society",
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,9 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def make_copies(book_id: int, rng: random.Random, today: dt.date, count: int) -> list[dict[str, Any]]:
+def make_copies(
+    book_id: int, rng: random.Random, today: dt.date, count: int
+) -> list[dict[str, Any]]:
     """`count` copies of a book, in every status, with due dates relative to `today`."""
     copies = []
     for _ in range(count):
@@ -83,9 +93,7 @@ def make_copies(book_id: int, rng: random.Random, today: dt.date, count: int) ->
 
 
 async def _ids_by_name(conn: AsyncConnection, table: Any, names: Sequence[str]) -> dict[str, int]:
-    existing = {
-        row.name: row.id for row in await conn.execute(select(table.c.id, table.c.name))
-    }
+    existing = {row.name: row.id for row in await conn.execute(select(table.c.id, table.c.name))}
     missing = [name for name in names if name not in existing]
     if missing:
         await conn.execute(table.insert(), [{"name": name} for name in missing])
@@ -104,7 +112,9 @@ async def seed_demo(conn: AsyncConnection, today: dt.date | None = None) -> Seed
         (row.first_name, row.last_name): row.id
         for row in await conn.execute(select(author.c.id, author.c.first_name, author.c.last_name))
     }
-    new_authors = [a for a in data["authors"] if (a["first_name"], a["last_name"]) not in author_ids]
+    new_authors = [
+        a for a in data["authors"] if (a["first_name"], a["last_name"]) not in author_ids
+    ]
     for entry in new_authors:
         result = await conn.execute(
             author.insert().values(
@@ -132,7 +142,8 @@ async def seed_demo(conn: AsyncConnection, today: dt.date | None = None) -> Seed
         )
         book_id = result.inserted_primary_key[0]
         await conn.execute(
-            book_genre.insert(), [{"book_id": book_id, "genre_id": genre_ids[g]} for g in entry["genres"]]
+            book_genre.insert(),
+            [{"book_id": book_id, "genre_id": genre_ids[g]} for g in entry["genres"]],
         )
         # Seeded by ISBN: the same book always gets the same copies.
         rng = random.Random(entry["isbn"])
@@ -179,14 +190,19 @@ async def seed_synthetic(
         Faker.seed(batch.start)
         rng = random.Random(batch.start)
         author_rows = [
-            {"first_name": fake.first_name(), "last_name": fake.last_name(),
-             "date_of_birth": fake.date_between(dt.date(1700, 1, 1), dt.date(1990, 1, 1))}
+            {
+                "first_name": fake.first_name(),
+                "last_name": fake.last_name(),
+                "date_of_birth": fake.date_between(dt.date(1700, 1, 1), dt.date(1990, 1, 1)),
+            }
             for _ in range(max(1, len(batch) // 5))
         ]
         newest_author = await conn.scalar(select(func.coalesce(func.max(author.c.id), 0)))
         await conn.execute(author.insert(), author_rows)
         # RETURNING would make SQLAlchemy insert row by row; read the new ids back instead.
-        author_ids = list((await conn.execute(select(author.c.id).where(author.c.id > newest_author))).scalars())
+        author_ids = list(
+            (await conn.execute(select(author.c.id).where(author.c.id > newest_author))).scalars()
+        )
         book_rows = [
             {
                 "title": fake.sentence(nb_words=rng.randint(2, 6)).rstrip("."),
@@ -209,12 +225,19 @@ async def seed_synthetic(
         )
         await conn.execute(
             book_genre.insert(),
-            [{"book_id": b, "genre_id": g} for b in book_ids for g in rng.sample(genre_ids, rng.randint(1, 2))],
+            [
+                {"book_id": b, "genre_id": g}
+                for b in book_ids
+                for g in rng.sample(genre_ids, rng.randint(1, 2))
+            ],
         )
         copies = [c for b in book_ids for c in make_copies(b, rng, today, rng.randint(2, 4))]
         await conn.execute(book_instance.insert(), copies)
         await conn.commit()
-        totals = SeedReport(totals.books + len(batch), totals.copies + len(copies),
-                            totals.authors + len(author_rows))
+        totals = SeedReport(
+            totals.books + len(batch),
+            totals.copies + len(copies),
+            totals.authors + len(author_rows),
+        )
         progress(len(batch))
     return totals

@@ -63,9 +63,7 @@ async def author_list(request: Request) -> Response:
     return await _list_page(request, "authors", queries.author_page, total)
 
 
-async def _list_page(
-    request: Request, name: str, fetch: queries.PageQuery, total: int
-) -> Response:
+async def _list_page(request: Request, name: str, fetch: queries.PageQuery, total: int) -> Response:
     kind = LISTS[name]
     try:
         page: Page[object] = await fetch(

@@ -86,7 +86,9 @@ def check_sqlite_file(url: str) -> None:
     try:
         sqlite3.connect(path).close()
     except sqlite3.Error as error:
-        raise DatabaseUnavailable(f"cannot open the database at {describe(url)}: {error}") from error
+        raise DatabaseUnavailable(
+            f"cannot open the database at {describe(url)}: {error}"
+        ) from error
 
 
 async def connect(database: Database) -> None:

@@ -21,8 +21,9 @@ class SessionTooLarge(SessionError, ValueError):
 def encode_value(key: str, value: Any) -> str:
     """One value as canonical JSON (sorted keys), naming the session key when it cannot be."""
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False)
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
         text.encode("utf-8")  # a lone surrogate is valid to json.dumps, not to UTF-8
     except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
         raise SessionDataError(f"session[{key!r}] cannot be stored as JSON: {error}") from None
@@ -32,8 +33,9 @@ def encode_value(key: str, value: Any) -> str:
 def encode(data: dict[str, Any], max_bytes: int) -> str:
     """The whole session as JSON text, or SessionTooLarge when it is over `max_bytes` (UTF-8)."""
     try:
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False)
+        text = json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
         size = len(text.encode("utf-8"))
     except (TypeError, ValueError):
         for key, value in data.items():

@@ -58,7 +58,10 @@ class SessionMiddleware:
             data = self.deferred.unsign(companion, key, self.clock())
             deferred = data is not None
         session = Session(
-            key if data is not None else None, data or {}, self.config, self.clock,
+            key if data is not None else None,
+            data or {},
+            self.config,
+            self.clock,
             deferred=deferred,
         )
         scope["session"] = session
@@ -105,7 +108,11 @@ class SessionMiddleware:
                 headers.append(
                     "set-cookie",
                     set_cookie_header(
-                        config, session.deferred_token, max_age=max_age, secure=secure, now=now,
+                        config,
+                        session.deferred_token,
+                        max_age=max_age,
+                        secure=secure,
+                        now=now,
                         name=self.companion_name,
                     ),
                 )

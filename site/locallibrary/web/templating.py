@@ -12,7 +12,6 @@ from starlette.templating import Jinja2Templates
 from locallibrary.settings import TEMPLATES_DIR
 from locallibrary.web.static import static_url
 
-
 MAX_CACHED_PATHS = 4096
 
 

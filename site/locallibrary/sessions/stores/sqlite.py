@@ -25,7 +25,9 @@ from locallibrary.sessions.stores.database import DatabaseStore
 T = TypeVar("T")
 
 SELECT = "SELECT data, expires_at FROM sessions WHERE key = ?"
-INSERT = "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"
+INSERT = (
+    "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
 UPSERT = (
     "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
@@ -48,7 +50,9 @@ class SQLiteWriter:
     def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._connection is None:
             self._connection = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None,
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
                 check_same_thread=False,
             )
         connection = self._connection
@@ -62,9 +66,7 @@ class SQLiteWriter:
         return result
 
     async def create(self, key: str, text: str, expires_at: int) -> bool:
-        return await self._run(
-            lambda db: db.execute(INSERT, (key, text, expires_at)).rowcount == 1
-        )
+        return await self._run(lambda db: db.execute(INSERT, (key, text, expires_at)).rowcount == 1)
 
     async def update(self, key: str, merge: Merge, expires_at: int, now: int) -> None:
         def read_merge_write(db: sqlite3.Connection) -> None:
