@@ -9,19 +9,25 @@ from pathlib import Path
 import pytest
 
 from locallibrary.catalog.pagination import DEFAULT_PER_PAGE
-from locallibrary.catalog.seed import demo_catalog
 
 try:
     from playwright.sync_api import Locator, Page, expect
 except ImportError:  # the browser fixtures skip (or fail) every test before this matters
     pass
 
+from tests.browser.helpers import (
+    BOOK_LINKS,
+    DEMO,
+    TITLES,
+    assert_no_full_load,
+    set_marker,
+    sidebar_link,
+    wait_for_htmx,
+)
+
 pytestmark = pytest.mark.browser
 
-DEMO = demo_catalog()
-TITLES = sorted(book["title"] for book in DEMO["books"])
 PAGES = -(-len(TITLES) // DEFAULT_PER_PAGE)
-BOOK_LINKS = "#book-list .items li > a"
 
 
 def page_titles(number: int) -> list[str]:
@@ -29,27 +35,16 @@ def page_titles(number: int) -> list[str]:
     return TITLES[start : start + DEFAULT_PER_PAGE]
 
 
-def sidebar_link(page: Page, name: str) -> Locator:
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
 def page_link(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Pages").get_by_role("link", name=name, exact=True)
 
 
-def set_marker(page: Page) -> None:
-    """Mark this document: the mark survives htmx swaps and disappears on a full page load."""
-    page.evaluate("window.__marker = 1")
 
 
-def assert_no_full_load(page: Page) -> None:
-    assert page.evaluate("window.__marker") == 1, "the page was fully reloaded"
 
 
-def wait_for_htmx(page: Page) -> None:
-    """htmx is loaded (deferred script) and has processed the page."""
-    page.wait_for_function("() => window.htmx !== undefined")
-    expect(page.locator("body")).not_to_have_class(re.compile(r"\bhtmx-request\b"))
 
 
 def test_home_page_shows_the_record_counts(page: Page, live_url: str) -> None:

@@ -12,17 +12,23 @@ from collections.abc import Callable
 
 import pytest
 
-from locallibrary.catalog.seed import demo_catalog
-
 try:
     from playwright.sync_api import Locator, Page, Request, expect
 except ImportError:  # the browser fixtures skip (or fail) every test before this matters
     pass
 
+from tests.browser.helpers import (
+    BOOK_LINKS,
+    DEMO,
+    TITLES,
+    assert_no_full_load,
+    set_marker,
+    sidebar_link,
+    wait_for_htmx,
+)
+
 pytestmark = pytest.mark.browser
 
-DEMO = demo_catalog()
-TITLES = sorted(book["title"] for book in DEMO["books"])
 
 
 def author_name(author: dict[str, str]) -> str:
@@ -35,7 +41,6 @@ AUTHORS = [
     author_name(author)
     for author in sorted(DEMO["authors"], key=lambda a: (a["last_name"], a["first_name"]))
 ]
-BOOK_LINKS = "#book-list .items li > a"
 AUTHOR_LINKS = "#author-list .items li > a"
 COUNTS_PATH = "/catalog/_counts"
 # The live server polls every second (COUNTS_POLL_SECONDS=1): a change must show within one
@@ -43,8 +48,6 @@ COUNTS_PATH = "/catalog/_counts"
 WITHIN_ONE_POLL_MS = 3_000
 
 
-def sidebar_link(page: Page, name: str) -> Locator:
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
 def visits(page: Page) -> Locator:
@@ -59,19 +62,10 @@ def per_page_select(page: Page) -> Locator:
     return page.get_by_label("Results per page")
 
 
-def set_marker(page: Page) -> None:
-    """Mark this document: the mark survives htmx swaps and disappears on a full page load."""
-    page.evaluate("window.__marker = 1")
 
 
-def assert_no_full_load(page: Page) -> None:
-    assert page.evaluate("window.__marker") == 1, "the page was fully reloaded"
 
 
-def wait_for_htmx(page: Page) -> None:
-    """htmx is loaded (deferred script) and has processed the page."""
-    page.wait_for_function("() => window.htmx !== undefined")
-    expect(page.locator("body")).not_to_have_class(re.compile(r"\bhtmx-request\b"))
 
 
 def is_poll(request: Request) -> bool:

@@ -113,7 +113,7 @@ async def set_per_page(request: Request) -> Response:
     if list_name not in LISTS or per_page is None:
         return error_page(request, 400, "Choose how many results to show per page from the list.")
     request.session[visitor.PER_PAGE] = per_page
-    return see_other(request, request.url_for(str(list_name)).path)
+    return see_other(request.url_for(str(list_name)).path)
 
 
 async def dismiss_notice(request: Request) -> Response:
@@ -123,6 +123,6 @@ async def dismiss_notice(request: Request) -> Response:
     if request.headers.get("hx-request") == "true":
         response = Response(status_code=200)  # htmx swaps the notice out for nothing
     else:
-        response = see_other(request, local_path(form.get("next"), request.url_for("index").path))
+        response = see_other(local_path(form.get("next"), request.url_for("index").path))
     response.headers["Vary"] = "HX-Request"
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 
@@ -20,6 +19,6 @@ def local_path(value: object, default: str) -> str:
     return default
 
 
-def see_other(request: Request, path: str) -> RedirectResponse:
+def see_other(path: str) -> RedirectResponse:
     """The redirect after a POST: the browser (or htmx) GETs `path` next."""
     return RedirectResponse(path, status_code=303)
