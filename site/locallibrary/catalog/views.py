@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from databases import Database
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from locallibrary.catalog import queries, visitor
 from locallibrary.catalog.counts import CatalogCounts, CountsCache
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
+from locallibrary.database import SiteDatabase
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
@@ -17,8 +17,8 @@ from locallibrary.web.templating import templates
 LISTS = {"books": "book", "authors": "author"}
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
+def _database(request: Request) -> SiteDatabase:
+    database: SiteDatabase = request.app.state.database
     return database
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from databases import Database
+from databases.interfaces import Record
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql import ClauseElement
+
+from locallibrary.database.statements import Bound
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 5.0
 
@@ -16,16 +22,37 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached; the message is one line fit for a person."""
 
 
+Query = ClauseElement | str
+Values = Mapping[str, Any] | None
+
+
 class SiteDatabase(Database):
-    """`databases.Database`, with a connection pool for SQLite (see sqlite_pool.py)."""
+    """`databases.Database`, with statements compiled once (statements.py) and, on SQLite,
+    reads on the event loop (sqlite_backend.py).
+
+    A read given a statement and values, `fetch_one(STATEMENT, {"id": 5})`, binds the values to
+    the statement's named parameters (`databases` itself would try `STATEMENT.values(...)`).
+    """
 
     SUPPORTED_BACKENDS = {
         **Database.SUPPORTED_BACKENDS,
-        "sqlite": "locallibrary.database.sqlite_pool:PooledSQLiteBackend",
+        "sqlite": "locallibrary.database.sqlite_backend:InlineReadSQLiteBackend",
+        "postgresql": "locallibrary.database.postgres_backend:CompiledOncePostgresBackend",
+        "postgres": "locallibrary.database.postgres_backend:CompiledOncePostgresBackend",
     }
 
+    async def fetch_all(self, query: Query, values: Values = None) -> list[Record]:
+        if isinstance(query, ClauseElement) and values is not None:
+            return await super().fetch_all(Bound(query, values))  # type: ignore[arg-type]
+        return await super().fetch_all(query, values)
 
-def create_database(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> Database:
+    async def fetch_one(self, query: Query, values: Values = None) -> Record | None:
+        if isinstance(query, ClauseElement) and values is not None:
+            return await super().fetch_one(Bound(query, values))  # type: ignore[arg-type]
+        return await super().fetch_one(query, values)
+
+
+def create_database(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> SiteDatabase:
     if is_sqlite(url):
         # sqlite3's `timeout` is SQLite's busy timeout: writers wait for the lock, not fail.
         return SiteDatabase(url, timeout=busy_timeout)
@@ -99,7 +126,7 @@ async def connect(database: Database) -> None:
         await database.fetch_val("SELECT 1")
         if is_sqlite(str(database.url)):
             # WAL lets readers run beside a writer and is a property of the file: set it once.
-            await database.fetch_val("PRAGMA journal_mode=WAL")
+            await database.execute("PRAGMA journal_mode=WAL")
     except Exception as error:  # any driver error means the same thing to the operator
         raise DatabaseUnavailable(
             f"cannot reach the database at {describe(str(database.url))}: {one_line(error)}"
