@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from locallibrary.catalog import views as catalog
 from locallibrary.catalog.counts import CountsCache
@@ -25,7 +25,8 @@ from locallibrary.sessions import (
     periodic_cleanup,
 )
 from locallibrary.settings import Settings
-from locallibrary.web import errors, health
+from locallibrary.web import errors
+from locallibrary.web.health import HealthCheck
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import serve_static
 from locallibrary.web.templating import templates
@@ -55,9 +56,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         stored_sessions.close()
 
-    # The pages: everything that reads the session and the catalog. Static files and the health
-    # check are answered outside them, so they cost no session or database work.
-    pages = Starlette(
+    # Outermost first. Static files and the health check are answered before the session and
+    # the pages, so they cost no session work.
+    app = Starlette(
         debug=settings.debug,
         routes=[
             Route("/", catalog.home_redirect),
@@ -81,6 +82,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(serve_static, debug=settings.debug),
+            Middleware(DatabaseLifespan, database=database),
+            Middleware(HealthCheck, database=database),
             Middleware(CrossOriginProtection),
             Middleware(GZipMiddleware, minimum_size=1000),
             Middleware(ServiceUnavailable),
@@ -92,23 +97,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         exception_handlers=ERROR_HANDLERS,
-    )
-    app = Starlette(
-        debug=settings.debug,
-        routes=[
-            Route("/healthz", health.healthz),
-            Mount("", pages),
-        ],
-        middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(serve_static, debug=settings.debug),
-            Middleware(DatabaseLifespan, database=database),
-        ],
-        exception_handlers=ERROR_HANDLERS,
         lifespan=lifespan,
     )
-    # Both applications serve the same site: they share one state.
-    pages.state = app.state
     app.state.settings = settings
     app.state.database = database
     app.state.counts = CountsCache(settings.counts_cache_seconds)

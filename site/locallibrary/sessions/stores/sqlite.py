@@ -2,27 +2,30 @@
 
 Through `databases`, a read-merge-write transaction is a dozen hops between the event loop and
 aiosqlite's thread, and the database's write lock is held across all of them. Here the whole
-transaction (BEGIN IMMEDIATE, read, merge, write, COMMIT) runs as one function on a dedicated
-thread with its own connection: the lock is held for microseconds, and writers of this process
-queue in arrival order on the thread (SQLite's busy timeout only arbitrates between processes).
+read-merge-write runs as one function on a dedicated thread with its own connection, and the
+thread commits the writes that arrived meanwhile together (group commit): one transaction and
+one sync of the WAL for all of them, instead of one each. Each write runs in a savepoint of its
+own, so one that fails is undone alone; a write is reported done only once its transaction has
+committed, and if the commit fails, every write in it is reported failed. Writers of this
+process queue in arrival order on the thread (SQLite's busy timeout only arbitrates between
+processes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from databases import Database
 
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.stores.base import Merge
 from locallibrary.sessions.stores.database import DatabaseStore
-
-T = TypeVar("T")
 
 SELECT = "SELECT data, expires_at FROM sessions WHERE key = ?"
 INSERT = (
@@ -35,38 +38,95 @@ UPSERT = (
 DELETE = "DELETE FROM sessions WHERE key = ?"
 DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= ?"
 
+Work = Callable[[sqlite3.Connection], Any]
+# A write waiting for the thread: the work, and the future (on its event loop) told the outcome.
+Pending = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
+
 
 class SQLiteWriter:
     def __init__(self, path: str, busy_timeout: float) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-writer")
-        self._connection: sqlite3.Connection | None = None
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._in_transaction, work)
+        future: asyncio.Future[Any] = loop.create_future()
+        self._start()
+        self._queue.put((work, future, loop))
+        return await future
 
-    def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        if self._connection is None:
-            self._connection = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="session-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _serve(self) -> None:
+        connection: sqlite3.Connection | None = None
+        while (first := self._queue.get()) is not None:
+            batch = [first]
+            while True:  # everything that arrived while the last batch was committing
+                try:
+                    pending = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if pending is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(pending)
+            try:
+                if connection is None:
+                    connection = sqlite3.connect(
+                        self.path,
+                        timeout=self.busy_timeout,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+                outcomes = self._commit(connection, batch)
+            except Exception as error:  # no connection, or a broken one: none of these happened
+                outcomes = [(False, error)] * len(batch)
+                if connection is not None:
+                    connection.close()  # and open a new one for the next batch
+                    connection = None
+            for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
+                try:
+                    loop.call_soon_threadsafe(_settle, future, outcome)
+                except RuntimeError:  # that event loop is closed: nobody is waiting any more
+                    pass
+        if connection is not None:
+            connection.close()
+
+    @staticmethod
+    def _commit(connection: sqlite3.Connection, batch: list[Pending]) -> list[tuple[bool, Any]]:
+        """Run the batch's writes in one transaction; each one's outcome (succeeded, value)."""
+        outcomes: list[tuple[bool, Any]] = []
         try:
-            result = work(connection)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-        return result
+            connection.execute("BEGIN IMMEDIATE")
+            for work, _, _ in batch:
+                connection.execute("SAVEPOINT write")
+                try:
+                    outcomes.append((True, work(connection)))
+                except Exception as error:
+                    connection.execute("ROLLBACK TO write")
+                    outcomes.append((False, error))
+                connection.execute("RELEASE write")
+            connection.execute("COMMIT")
+        except Exception as error:  # no lock, or no commit: none of these writes happened
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            return [(False, error)] * len(batch)
+        return outcomes
 
     async def create(self, key: str, text: str, expires_at: int) -> bool:
-        return await self._run(lambda db: db.execute(INSERT, (key, text, expires_at)).rowcount == 1)
+        created: bool = await self._run(
+            lambda db: db.execute(INSERT, (key, text, expires_at)).rowcount == 1
+        )
+        return created
 
     async def update(self, key: str, merge: Merge, expires_at: int, now: int) -> None:
         def read_merge_write(db: sqlite3.Connection) -> None:
@@ -80,16 +140,25 @@ class SQLiteWriter:
         await self._run(lambda db: db.execute(DELETE, (key,)))
 
     async def clear_expired(self, now: int) -> int:
-        return await self._run(lambda db: db.execute(DELETE_EXPIRED, (now,)).rowcount)
+        removed: int = await self._run(lambda db: db.execute(DELETE_EXPIRED, (now,)).rowcount)
+        return removed
 
     def close(self) -> None:
-        def close_connection() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
 
-        self._thread.submit(close_connection).result()
-        self._thread.shutdown()
+
+def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
+    if future.cancelled():
+        return
+    succeeded, value = outcome
+    if succeeded:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 class SQLiteStore(DatabaseStore):
