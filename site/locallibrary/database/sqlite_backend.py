@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
-from databases.backends.common.records import Record, Row, create_column_maps
 from databases.backends.sqlite import (
     CompilationContext,
     SQLiteBackend,
@@ -36,6 +35,7 @@ from databases.backends.sqlite import (
 from databases.core import DatabaseURL
 from sqlalchemy.engine.cursor import CursorResultMetaData
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.engine.row import Row
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.ddl import DDLElement
@@ -99,10 +99,8 @@ class InlineReadSQLiteConnection(SQLiteConnection):
     _pool: PooledSQLitePool
     # statement shape (SQLAlchemy cache key) -> (compiled, what databases' _compile returned)
     _compiled: dict[Any, tuple[Compiled, tuple[Any, ...]]] = {}
-    # a compiled statement's context -> its result metadata and databases' column maps
-    _described: weakref.WeakKeyDictionary[Any, tuple[CursorResultMetaData, Any]] = (
-        weakref.WeakKeyDictionary()
-    )
+    # a compiled statement's context -> the metadata of its results
+    _described: weakref.WeakKeyDictionary[Any, CursorResultMetaData] = weakref.WeakKeyDictionary()
 
     def __init__(
         self, pool: PooledSQLitePool, dialect: Dialect, statements: CompiledOnce[Any]
@@ -121,14 +119,14 @@ class InlineReadSQLiteConnection(SQLiteConnection):
         if self._connection is None:
             self._connection = await self._pool.acquire()
 
-    async def fetch_all(self, query: ClauseElement) -> list[Record]:
+    async def fetch_all(self, query: ClauseElement) -> list[Any]:
         if self._connection is not None:
             return await super().fetch_all(query)
         sql, args, result_columns, context = self._compile(query)
         cursor = self._pool.reader.execute(sql, args)
         return self._records(cursor.fetchall(), cursor.description, result_columns, context)
 
-    async def fetch_one(self, query: ClauseElement) -> Record | None:
+    async def fetch_one(self, query: ClauseElement) -> Any:
         if self._connection is not None:
             return await super().fetch_one(query)
         sql, args, result_columns, context = self._compile(query)
@@ -141,27 +139,15 @@ class InlineReadSQLiteConnection(SQLiteConnection):
 
     def _records(
         self, rows: Sequence[Any], description: Any, result_columns: Any, context: Any
-    ) -> list[Record]:
-        """`databases`' records for the rows, built as its own fetch_all builds them, except
-        that what describes the columns is made once per compiled statement (as SQLAlchemy
-        keeps it with its compiled statements) instead of once per query."""
-        described = self._described.get(context)
-        if described is None:
-            described = (
-                CursorResultMetaData(context, description),
-                create_column_maps(result_columns),
-            )
-            self._described[context] = described
-        metadata, column_maps = described
-        return [
-            Record(
-                Row(metadata, metadata._processors, metadata._keymap, row),
-                result_columns,
-                self._dialect,
-                column_maps,
-            )
-            for row in rows
-        ]
+    ) -> list[Row]:
+        """SQLAlchemy rows (by attribute, by position, and `_mapping` by name, as `databases`'
+        records are), with each value converted by its column's type once, here. The
+        description of the columns is made once per compiled statement, as SQLAlchemy keeps
+        it with its compiled statements, instead of once per query."""
+        metadata = self._described.get(context)
+        if metadata is None:
+            metadata = self._described[context] = CursorResultMetaData(context, description)
+        return [Row(metadata, metadata._processors, metadata._key_to_index, row) for row in rows]
 
     async def execute(self, query: ClauseElement) -> Any:
         await self._held()
