@@ -57,12 +57,17 @@ def test_sigterm_lets_in_flight_requests_finish_and_closes_cleanly(database_url:
         async def browse(_: int) -> None:
             async with client(server.url, connections=1) as browser:
                 while not terminated.is_set() or len(answered) < 50:
+                    sent_after_sigterm = terminated.is_set()
                     try:
                         response = await browser.get("/catalog/books/")
                     except httpx.ConnectError:
                         return  # refused after shutdown began: never in flight
                     except httpx.TransportError as error:
-                        broken.append(repr(error))  # accepted, then cut off: must not happen
+                        # A request sent after the SIGTERM may meet its idle keep-alive
+                        # connection being closed (HTTP lets clients retry those). One sent
+                        # before it was in flight when shutdown began: it must be answered.
+                        if not sent_after_sigterm:
+                            broken.append(repr(error))
                         return
                     answered.append(response.status_code)
                     if len(answered) == 50:

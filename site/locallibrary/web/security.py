@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +33,10 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response; HSTS only to those sent over HTTPS."""
+    """Adds the security headers to every HTTP response; HSTS only to those sent over HTTPS.
+
+    A header the response already sets is left as it is.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -42,18 +45,20 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        https = scope.get("scheme") == "https"
+        added = _HTTPS_HEADERS if scope.get("scheme") == "https" else _HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if https:
-                    headers.setdefault("strict-transport-security", HSTS)
+                headers = message["headers"] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in added if header[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_HEADERS = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
+_HTTPS_HEADERS = [*_HEADERS, (b"strict-transport-security", HSTS.encode())]
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
