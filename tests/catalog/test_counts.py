@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from databases import Database
 
 from locallibrary.catalog.counts import CountsCache, count_catalog
 from locallibrary.catalog.pagination import page_window
@@ -13,7 +14,7 @@ from tests.clock import FakeClock
 from tests.db import sql
 
 
-def test_counts_are_cached_for_max_age_then_read_again(database_url: str) -> None:
+def test_counts_are_cached_for_max_age_then_refreshed(database_url: str) -> None:
     clock = FakeClock(100.0)
 
     async def scenario() -> list[int]:
@@ -26,41 +27,119 @@ def test_counts_are_cached_for_max_age_then_read_again(database_url: str) -> Non
             clock.now += 0.5
             seen.append((await cache.get(database)).authors)  # still the cached counts
             clock.now += 0.6
-            seen.append((await cache.get(database)).authors)  # stale: read again
+            seen.append((await cache.get(database)).authors)  # stale: answered, and refreshed
+            await cache.settle()
+            seen.append((await cache.get(database)).authors)
             seen.append((await count_catalog(database)).authors)
             return seen
         finally:
             await database.disconnect()
 
-    first, cached, refreshed, actual = asyncio.run(scenario())
-    assert cached == first
+    first, cached, stale, refreshed, actual = asyncio.run(scenario())
+    assert cached == stale == first
     assert refreshed == first + 1 == actual
 
 
-def test_concurrent_requests_share_one_refresh(database_url: str) -> None:
-    calls = 0
-
-    async def scenario() -> None:
-        nonlocal calls
+def test_a_max_age_of_zero_counts_on_every_request(database_url: str) -> None:
+    async def scenario() -> tuple[int, int]:
         database = create_database(database_url)
         await connect(database)
-        original = database.fetch_one
+        cache = CountsCache(max_age=0.0)
+        try:
+            before = (await cache.get(database)).authors
+            await database.execute("INSERT INTO catalog_author (first_name, last_name) VALUES ('A', 'B')")
+            return before, (await cache.get(database)).authors
+        finally:
+            await database.disconnect()
 
-        async def counting_fetch_one(*args: object, **kwargs: object) -> object:
-            nonlocal calls
-            calls += 1
-            return await original(*args, **kwargs)  # type: ignore[arg-type]
+    before, after = asyncio.run(scenario())
+    assert after == before + 1
 
-        database.fetch_one = counting_fetch_one  # type: ignore[method-assign]
+
+def with_blocked_counting(database: Database) -> tuple[asyncio.Event, list[int]]:
+    """Make the database's fetch_one count its calls and wait for the returned event."""
+    proceed, calls = asyncio.Event(), [0]
+    original = database.fetch_one
+
+    async def blocked_fetch_one(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        await proceed.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    database.fetch_one = blocked_fetch_one  # type: ignore[method-assign]
+    return proceed, calls
+
+
+def test_concurrent_first_reads_share_one_query(database_url: str) -> None:
+    async def scenario() -> int:
+        database = create_database(database_url)
+        await connect(database)
+        proceed, calls = with_blocked_counting(database)
         cache = CountsCache(max_age=60.0)
         try:
-            results = await asyncio.gather(*(cache.get(database) for _ in range(20)))
-            assert len(set(results)) == 1
+            readers = [asyncio.ensure_future(cache.get(database)) for _ in range(20)]
+            await asyncio.sleep(0)
+            assert not any(reader.done() for reader in readers)  # the first read is awaited
+            proceed.set()
+            assert len(set(await asyncio.gather(*readers))) == 1
+            return calls[0]
+        finally:
+            await database.disconnect()
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_stale_counts_are_served_while_one_refresh_runs(database_url: str) -> None:
+    clock = FakeClock(100.0)
+
+    async def scenario() -> None:
+        database = create_database(database_url)
+        await connect(database)
+        cache = CountsCache(max_age=1.0, clock=clock)
+        try:
+            first = await cache.get(database)
+            proceed, calls = with_blocked_counting(database)
+            clock.now += 2
+            # The refresh is blocked, and still every request is answered, with the old counts.
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(cache.get(database) for _ in range(20))), timeout=10
+            )
+            assert answers == [first] * 20
+            proceed.set()
+            await cache.settle()
+            assert calls == [1]  # one refresh for all twenty
         finally:
             await database.disconnect()
 
     asyncio.run(scenario())
-    assert calls == 1
+
+
+def test_a_failed_refresh_is_met_by_the_next_request(database_url: str) -> None:
+    clock = FakeClock(100.0)
+
+    async def scenario() -> None:
+        database = create_database(database_url)
+        await connect(database)
+        cache = CountsCache(max_age=1.0, clock=clock)
+        try:
+            await cache.get(database)
+            original = database.fetch_one
+
+            async def failing_fetch_one(*args: object, **kwargs: object) -> object:
+                raise ConnectionError("the database went away")
+
+            database.fetch_one = failing_fetch_one  # type: ignore[method-assign]
+            clock.now += 2
+            await cache.get(database)  # answered from the cache; the refresh fails
+            await cache.settle()
+            with pytest.raises(ConnectionError):
+                await cache.get(database)  # no stale counts are kept after a failure
+            database.fetch_one = original  # type: ignore[method-assign]
+            assert (await cache.get(database)).books > 0
+        finally:
+            await database.disconnect()
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize(

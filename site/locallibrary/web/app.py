@@ -50,10 +50,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.session_cache_seconds > 0:
         session_store = CachedStore(stored_sessions, max_age=settings.session_cache_seconds)
 
+    counts = CountsCache(settings.counts_cache_seconds)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
             yield
+        await counts.settle()
         stored_sessions.close()
 
     # Outermost first. Static files and the health check are answered before the session and
@@ -101,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.counts = CountsCache(settings.counts_cache_seconds)
+    app.state.counts = counts
     app.state.paths = {}  # route paths already looked up, for path_for() in templates
     return app
 
