@@ -7,6 +7,8 @@ the GIL while the event loop runs (the switch interval is 5 ms). So here a read 
 transaction runs on the event loop's own thread, through one stdlib `sqlite3` connection per
 process that is read-only (`PRAGMA query_only`). In WAL mode a reader never waits for a writer,
 so an indexed read blocks the loop for microseconds; a long scan must run in a transaction.
+A fetch outside a transaction is therefore a read: a write that returns rows (INSERT …
+RETURNING) must run in a transaction, or SQLite refuses it and nothing changes.
 
 Anything else (a transaction, a write, `iterate`) takes a pooled aiosqlite connection as
 before: it may wait for SQLite's write lock, which must not stall the loop. Idle aiosqlite
