@@ -91,10 +91,10 @@ def _author_ref(row: object) -> AuthorRef | None:
 
 def _paged(query: Select[Any], order: list[Any]) -> tuple[Select[Any], Select[Any]]:
     """A page of `query` in `order`, and one read from the end (see pagination.Window)."""
-    window = bindparam("limit"), bindparam("offset")
-    forwards = query.order_by(*order)
-    backwards = query.order_by(*(column.desc() for column in order))
-    return forwards.limit(window[0]).offset(window[1]), backwards.limit(window[0]).offset(window[1])
+    limit, offset = bindparam("limit"), bindparam("offset")
+    forwards = query.order_by(*order).limit(limit).offset(offset)
+    backwards = query.order_by(*(column.desc() for column in order)).limit(limit).offset(offset)
+    return forwards, backwards
 
 
 BOOK_PAGE = _paged(
