@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from locallibrary.database import async_driver_url
+from locallibrary.database import SiteDatabase, async_driver_url, connect, create_database
+
+T = TypeVar("T")
 
 
 def sql(url: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -27,4 +30,21 @@ def sql(url: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
 
 
 def session_rows(url: str) -> dict[str, tuple[str, int]]:
-    return {key: (data, expires) for key, data, expires in sql(url, "SELECT key, data, expires_at FROM sessions")}
+    return {
+        key: (data, expires)
+        for key, data, expires in sql(url, "SELECT key, data, expires_at FROM sessions")
+    }
+
+
+def with_database(url: str, scenario: Callable[[SiteDatabase], Awaitable[T]]) -> T:
+    """Run `scenario` on the site's own database object for `url`, connected, in a new loop."""
+
+    async def connected() -> T:
+        database = create_database(url)
+        await connect(database)
+        try:
+            return await scenario(database)
+        finally:
+            await database.disconnect()
+
+    return asyncio.run(connected())

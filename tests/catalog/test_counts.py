@@ -9,50 +9,43 @@ from databases import Database
 
 from locallibrary.catalog.counts import CountsCache, count_catalog
 from locallibrary.catalog.pagination import page_window
-from locallibrary.database import connect, create_database
+from locallibrary.database import SiteDatabase
 from tests.clock import FakeClock
-from tests.db import sql
+from tests.db import sql, with_database
+
+INSERT_AUTHOR = "INSERT INTO catalog_author (first_name, last_name) VALUES ('A', 'B')"
 
 
 def test_counts_are_cached_for_max_age_then_refreshed(database_url: str) -> None:
     clock = FakeClock(100.0)
+    cache = CountsCache(max_age=1.0, clock=clock)
 
-    async def scenario() -> list[int]:
-        database = create_database(database_url)
-        await connect(database)
-        cache = CountsCache(max_age=1.0, clock=clock)
-        try:
-            seen = [(await cache.get(database)).authors]
-            await database.execute("INSERT INTO catalog_author (first_name, last_name) VALUES ('A', 'B')")
-            clock.now += 0.5
-            seen.append((await cache.get(database)).authors)  # still the cached counts
-            clock.now += 0.6
-            seen.append((await cache.get(database)).authors)  # stale: answered, and refreshed
-            await cache.settle()
-            seen.append((await cache.get(database)).authors)
-            seen.append((await count_catalog(database)).authors)
-            return seen
-        finally:
-            await database.disconnect()
+    async def scenario(database: SiteDatabase) -> list[int]:
+        seen = [(await cache.get(database)).authors]
+        await database.execute(INSERT_AUTHOR)
+        clock.now += 0.5
+        seen.append((await cache.get(database)).authors)  # still the cached counts
+        clock.now += 0.6
+        seen.append((await cache.get(database)).authors)  # stale: answered, and refreshed
+        await cache.settle()
+        seen.append((await cache.get(database)).authors)
+        seen.append((await count_catalog(database)).authors)
+        return seen
 
-    first, cached, stale, refreshed, actual = asyncio.run(scenario())
+    first, cached, stale, refreshed, actual = with_database(database_url, scenario)
     assert cached == stale == first
     assert refreshed == first + 1 == actual
 
 
 def test_a_max_age_of_zero_counts_on_every_request(database_url: str) -> None:
-    async def scenario() -> tuple[int, int]:
-        database = create_database(database_url)
-        await connect(database)
-        cache = CountsCache(max_age=0.0)
-        try:
-            before = (await cache.get(database)).authors
-            await database.execute("INSERT INTO catalog_author (first_name, last_name) VALUES ('A', 'B')")
-            return before, (await cache.get(database)).authors
-        finally:
-            await database.disconnect()
+    cache = CountsCache(max_age=0.0)
 
-    before, after = asyncio.run(scenario())
+    async def scenario(database: SiteDatabase) -> tuple[int, int]:
+        before = (await cache.get(database)).authors
+        await database.execute(INSERT_AUTHOR)
+        return before, (await cache.get(database)).authors
+
+    before, after = with_database(database_url, scenario)
     assert after == before + 1
 
 
@@ -71,75 +64,61 @@ def with_blocked_counting(database: Database) -> tuple[asyncio.Event, list[int]]
 
 
 def test_concurrent_first_reads_share_one_query(database_url: str) -> None:
-    async def scenario() -> int:
-        database = create_database(database_url)
-        await connect(database)
-        proceed, calls = with_blocked_counting(database)
-        cache = CountsCache(max_age=60.0)
-        try:
-            readers = [asyncio.ensure_future(cache.get(database)) for _ in range(20)]
-            await asyncio.sleep(0)
-            assert not any(reader.done() for reader in readers)  # the first read is awaited
-            proceed.set()
-            assert len(set(await asyncio.gather(*readers))) == 1
-            return calls[0]
-        finally:
-            await database.disconnect()
+    cache = CountsCache(max_age=60.0)
 
-    assert asyncio.run(scenario()) == 1
+    async def scenario(database: SiteDatabase) -> int:
+        proceed, calls = with_blocked_counting(database)
+        readers = [asyncio.ensure_future(cache.get(database)) for _ in range(20)]
+        await asyncio.sleep(0)
+        assert not any(reader.done() for reader in readers)  # the first read is awaited
+        proceed.set()
+        assert len(set(await asyncio.gather(*readers))) == 1
+        return calls[0]
+
+    assert with_database(database_url, scenario) == 1
 
 
 def test_stale_counts_are_served_while_one_refresh_runs(database_url: str) -> None:
     clock = FakeClock(100.0)
+    cache = CountsCache(max_age=1.0, clock=clock)
 
-    async def scenario() -> None:
-        database = create_database(database_url)
-        await connect(database)
-        cache = CountsCache(max_age=1.0, clock=clock)
-        try:
-            first = await cache.get(database)
-            proceed, calls = with_blocked_counting(database)
-            clock.now += 2
-            # The refresh is blocked, and still every request is answered, with the old counts.
-            answers = await asyncio.wait_for(
-                asyncio.gather(*(cache.get(database) for _ in range(20))), timeout=10
-            )
-            assert answers == [first] * 20
-            proceed.set()
-            await cache.settle()
-            assert calls == [1]  # one refresh for all twenty
-        finally:
-            await database.disconnect()
+    async def scenario(database: SiteDatabase) -> None:
+        first = await cache.get(database)
+        proceed, calls = with_blocked_counting(database)
+        clock.now += 2
+        # The refresh is blocked, and still every request is answered, with the old counts.
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(cache.get(database) for _ in range(20))), timeout=10
+        )
+        assert answers == [first] * 20
+        proceed.set()
+        await cache.settle()
+        assert calls == [1]  # one refresh for all twenty
 
-    asyncio.run(scenario())
+    with_database(database_url, scenario)
 
 
 def test_a_failed_refresh_is_met_by_the_next_request(database_url: str) -> None:
     clock = FakeClock(100.0)
+    cache = CountsCache(max_age=1.0, clock=clock)
 
-    async def scenario() -> None:
-        database = create_database(database_url)
-        await connect(database)
-        cache = CountsCache(max_age=1.0, clock=clock)
-        try:
-            await cache.get(database)
-            original = database.fetch_one
+    async def scenario(database: SiteDatabase) -> None:
+        await cache.get(database)
+        original = database.fetch_one
 
-            async def failing_fetch_one(*args: object, **kwargs: object) -> object:
-                raise ConnectionError("the database went away")
+        async def failing_fetch_one(*args: object, **kwargs: object) -> object:
+            raise ConnectionError("the database went away")
 
-            database.fetch_one = failing_fetch_one  # type: ignore[method-assign]
-            clock.now += 2
-            await cache.get(database)  # answered from the cache; the refresh fails
-            await cache.settle()
-            with pytest.raises(ConnectionError):
-                await cache.get(database)  # no stale counts are kept after a failure
-            database.fetch_one = original  # type: ignore[method-assign]
-            assert (await cache.get(database)).books > 0
-        finally:
-            await database.disconnect()
+        database.fetch_one = failing_fetch_one  # type: ignore[method-assign]
+        clock.now += 2
+        await cache.get(database)  # answered from the cache; the refresh fails
+        await cache.settle()
+        with pytest.raises(ConnectionError):
+            await cache.get(database)  # no stale counts are kept after a failure
+        database.fetch_one = original  # type: ignore[method-assign]
+        assert (await cache.get(database)).books > 0
 
-    asyncio.run(scenario())
+    with_database(database_url, scenario)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +140,9 @@ def test_page_window_reads_from_the_nearer_end(
     assert (window.offset, window.limit, window.from_end) == expected
 
 
-def test_every_page_read_from_either_end_lists_each_book_once(client: object, database_url: str) -> None:
+def test_every_page_read_from_either_end_lists_each_book_once(
+    client: object, database_url: str
+) -> None:
     from tests.html import parse, text
 
     titles: list[str] = []

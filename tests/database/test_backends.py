@@ -7,30 +7,15 @@ import datetime as dt
 import sqlite3
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, select
 
 from locallibrary.catalog import queries
 from locallibrary.catalog.tables import author, book_instance
-from locallibrary.database import SiteDatabase, connect, create_database
-
-T = TypeVar("T")
-
-
-def run(url: str, scenario: Callable[[SiteDatabase], Awaitable[T]]) -> T:
-    async def connected() -> T:
-        database = create_database(url)
-        await connect(database)
-        try:
-            return await scenario(database)
-        finally:
-            await database.disconnect()
-
-    return asyncio.run(connected())
-
+from locallibrary.database import SiteDatabase
+from tests.db import with_database
 
 AUTHOR_NAME = select(author.c.last_name).where(author.c.id == bindparam("author_id"))
 AUTHOR_COUNT = select(func.count()).select_from(author)
@@ -40,13 +25,12 @@ def test_a_statement_built_once_runs_with_each_calls_values(database_url: str) -
     async def scenario(db: SiteDatabase) -> tuple[list[str], list[str], Any]:
         rows = await db.fetch_all(select(author.c.id, author.c.last_name).order_by(author.c.id))
         names = [(await db.fetch_one(AUTHOR_NAME, {"author_id": row.id})).last_name for row in rows]
-        return (
-            names,
-            [row.last_name for row in rows],
-            await db.fetch_one(AUTHOR_NAME, {"author_id": 0}),
-        )
+        # fetch_val takes values too, and reads the first column.
+        assert await db.fetch_val(AUTHOR_NAME, {"author_id": rows[0].id}) == names[0]
+        missing = await db.fetch_one(AUTHOR_NAME, {"author_id": 0})
+        return names, [row.last_name for row in rows], missing
 
-    names, expected, missing = run(database_url, scenario)
+    names, expected, missing = with_database(database_url, scenario)
     assert names == expected and len(set(names)) > 1
     assert missing is None
 
@@ -64,7 +48,7 @@ def test_values_come_back_as_their_column_types(database_url: str) -> None:
         assert isinstance(copy.id, uuid.UUID) and isinstance(copy.due_back, dt.date)
         assert copy[0] == copy.id and copy._mapping["due_back"] == copy.due_back
 
-    run(database_url, scenario)
+    with_database(database_url, scenario)
 
 
 def test_the_catalogs_statements_compile_on_each_engine(database_url: str) -> None:
@@ -76,7 +60,7 @@ def test_the_catalogs_statements_compile_on_each_engine(database_url: str) -> No
         by_author = await queries.author_detail(db, first.author.id)
         assert by_author is not None and first.id in [b.id for b in by_author.books]
 
-    run(database_url, scenario)
+    with_database(database_url, scenario)
 
 
 @pytest.fixture
@@ -95,7 +79,7 @@ def test_concurrent_sqlite_reads_take_no_thread(sqlite_url: str) -> None:
         )
         return threading.active_count() - threads, names
 
-    new_threads, names = run(sqlite_url, scenario)
+    new_threads, names = with_database(sqlite_url, scenario)
     assert new_threads == 0
     assert all(name is not None for name in names)
 
@@ -108,7 +92,7 @@ def test_sqlite_reads_see_other_connections_commits_at_once(sqlite_url: str) -> 
         seen.append(await db.fetch_val(AUTHOR_COUNT))
         return seen
 
-    before, after = run(sqlite_url, scenario)
+    before, after = with_database(sqlite_url, scenario)
     assert after == before + 1
 
 
@@ -122,7 +106,7 @@ def test_a_sqlite_transaction_reads_its_own_writes(sqlite_url: str) -> None:
         seen.append(await db.fetch_val(AUTHOR_COUNT))
         return seen
 
-    before, inside, after = run(sqlite_url, scenario)
+    before, inside, after = with_database(sqlite_url, scenario)
     assert (inside, after) == (before + 1, before)
 
 
@@ -137,5 +121,5 @@ def test_a_write_through_a_sqlite_read_is_refused_and_changes_nothing(sqlite_url
             )
         return [before, await db.fetch_val(AUTHOR_COUNT)]
 
-    before, after = run(sqlite_url, scenario)
+    before, after = with_database(sqlite_url, scenario)
     assert after == before

@@ -1,13 +1,15 @@
 """The store contract (`SessionStore`), run against every store.
 
 Each test runs three times: on `MemoryStore`, on `SQLiteStore` and on `DatabaseStore` over
-PostgreSQL (a fresh, migrated, empty database each). Time is a fake clock passed to the store.
+PostgreSQL (a fresh, migrated, empty database each); a few at the end are about the SQLite
+store's writer thread alone. Time is a fake clock passed to the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -487,14 +489,85 @@ async def test_concurrent_failing_and_succeeding_updates(harness: Harness) -> No
     key = new_session_key()
     await harness.store.create(key, dumps({"n": 0}), LATER)
     results = await asyncio.gather(
-        *(
-            harness.store.update(key, failing if i % 2 else adding_one, LATER)
-            for i in range(10)
-        ),
+        *(harness.store.update(key, failing if i % 2 else adding_one, LATER) for i in range(10)),
         return_exceptions=True,
     )
     assert sum(isinstance(result, MergeFailed) for result in results) == 5
     assert await harness.store.load(key) == {"n": 5}
+
+
+# -- the SQLite store's writer thread ----------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_url(databases_factory: Any) -> str:
+    """A fresh migrated empty SQLite file (made outside the event loop)."""
+    url: str = databases_factory.new("sqlite", seeded=False)
+    return url
+
+
+@pytest.fixture
+async def sqlite_harness(sqlite_url: str, anyio_backend: str) -> AsyncIterator[Harness]:
+    async with opened(sqlite_url) as opened_harness:
+        yield opened_harness
+
+
+def committed(harness: Harness, key: str) -> dict[str, Any] | None:
+    """The session row as another connection sees it: only what is committed."""
+    assert isinstance(harness, DatabaseHarness)
+    with sqlite3.connect(harness.database.url.database) as other:
+        row = other.execute("SELECT data FROM sessions WHERE key = ?", (key,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+async def test_queued_sqlite_writes_commit_together_and_a_failing_one_fails_alone(
+    sqlite_harness: Harness,
+) -> None:
+    store = sqlite_harness.store
+    first, second, failed, last = (new_session_key() for _ in range(4))
+    first_is_writing, release_first = threading.Event(), threading.Event()
+    seen_by_last: list[dict[str, Any] | None] = []
+
+    def blocking(stored: dict[str, Any] | None) -> str:
+        first_is_writing.set()
+        release_first.wait(timeout=10)
+        return dumps({"n": 1})
+
+    def look_then_write(stored: dict[str, Any] | None) -> str:
+        # Written in the same transaction as `second`: not committed yet, so not visible.
+        seen_by_last.append(committed(sqlite_harness, second))
+        return dumps({"n": 1})
+
+    writing_first = asyncio.ensure_future(store.update(first, blocking, LATER))
+    await anyio.to_thread.run_sync(first_is_writing.wait, 10)
+    # These three queue behind the first, whose transaction is still open.
+    queued = [
+        asyncio.ensure_future(store.update(second, setting(n=1), LATER)),
+        asyncio.ensure_future(store.update(failed, failing, LATER)),
+        asyncio.ensure_future(store.update(last, look_then_write, LATER)),
+    ]
+    await asyncio.sleep(0)  # let the three tasks reach the writer's queue
+    assert not any(task.done() for task in [writing_first, *queued])
+    assert committed(sqlite_harness, first) is None  # nothing is committed while it writes
+
+    release_first.set()
+    results = await asyncio.gather(writing_first, *queued, return_exceptions=True)
+
+    assert results[0] is None and results[1] is None and results[3] is None
+    assert isinstance(results[2], MergeFailed)
+    assert seen_by_last == [None]  # `second` and `last` were one transaction
+    for key in (first, second, last):
+        assert committed(sqlite_harness, key) == {"n": 1}
+    assert committed(sqlite_harness, failed) is None  # undone alone
+
+
+async def test_a_sqlite_write_is_answered_only_once_committed(sqlite_harness: Harness) -> None:
+    async def write_then_check(key: str) -> dict[str, Any] | None:
+        await sqlite_harness.store.update(key, setting(saved=True), LATER)
+        return committed(sqlite_harness, key)
+
+    keys = [new_session_key() for _ in range(20)]
+    assert await asyncio.gather(*map(write_then_check, keys)) == [{"saved": True}] * 20
 
 
 # -- Session on each store ----------------------------------------------------------------------

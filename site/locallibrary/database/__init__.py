@@ -51,6 +51,11 @@ class SiteDatabase(Database):
             return await super().fetch_one(Bound(query, values))  # type: ignore[arg-type]
         return await super().fetch_one(query, values)
 
+    async def fetch_val(self, query: Query, values: Values = None, column: Any = 0) -> Any:
+        if isinstance(query, ClauseElement) and values is not None:
+            return await super().fetch_val(Bound(query, values), column=column)  # type: ignore[arg-type]
+        return await super().fetch_val(query, values, column=column)
+
 
 def create_database(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> SiteDatabase:
     if is_sqlite(url):
