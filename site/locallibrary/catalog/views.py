@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from locallibrary.catalog import queries, visitor
 from locallibrary.catalog.counts import CatalogCounts, CountsCache
+from locallibrary.catalog.page_cache import PageCache
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
+from locallibrary.catalog.visitor import sees_notice
 from locallibrary.database import SiteDatabase
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
@@ -25,6 +29,30 @@ def _database(request: Request) -> SiteDatabase:
 async def _counts(request: Request) -> CatalogCounts:
     cache: CountsCache = request.app.state.counts
     return await cache.get(_database(request))
+
+
+async def _cached(
+    request: Request,
+    counts: CatalogCounts,
+    variant: tuple[object, ...],
+    render: Callable[[], Awaitable[Response]],
+) -> Response:
+    """The page from the page cache, or rendered by `render` and kept if it is a 200.
+
+    The key is all a page depends on besides the catalog: its URL, the notice, and `variant`,
+    what the view reads of the request and the session.
+    """
+    pages: PageCache = request.app.state.pages
+    scope = request.scope
+    notice = sees_notice(request.app.state.settings.notice, request.session)
+    key = (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
+    body = pages.get(key, counts)
+    if body is not None:
+        return HTMLResponse(body)
+    response = await render()
+    if response.status_code == 200:
+        pages.put(key, counts, bytes(response.body))
+    return response
 
 
 async def home_redirect(request: Request) -> Response:
@@ -54,52 +82,73 @@ async def counts_fragment(request: Request) -> Response:
 
 
 async def book_list(request: Request) -> Response:
-    total = (await _counts(request)).books
-    return await _list_page(request, "books", queries.book_page, total)
+    counts = await _counts(request)
+    return await _list_page(request, "books", queries.book_page, counts, counts.books)
 
 
 async def author_list(request: Request) -> Response:
-    total = (await _counts(request)).authors
-    return await _list_page(request, "authors", queries.author_page, total)
+    counts = await _counts(request)
+    return await _list_page(request, "authors", queries.author_page, counts, counts.authors)
 
 
-async def _list_page(request: Request, name: str, fetch: queries.PageQuery, total: int) -> Response:
+async def _list_page(
+    request: Request, name: str, fetch: queries.PageQuery, counts: CatalogCounts, total: int
+) -> Response:
     kind = LISTS[name]
-    try:
-        page: Page[object] = await fetch(
-            _database(request),
-            request.query_params.get("page"),
-            visitor.per_page(request.session),
-            total,
-        )
-    except InvalidPage as invalid:
-        return not_found(request, str(invalid))
     list_id = f"{kind}-list"
     fragment = "_" if wants_fragment(request, list_id) else ""
-    response = templates.TemplateResponse(
-        request,
-        f"catalog/{fragment}{kind}_list.html",
-        {"page": page, "list_id": list_id, "list_name": name, "per_page_choices": PER_PAGE_CHOICES},
-    )
+    per_page = visitor.per_page(request.session)
+
+    async def render() -> Response:
+        try:
+            page: Page[object] = await fetch(
+                _database(request), request.query_params.get("page"), per_page, total
+            )
+        except InvalidPage as invalid:
+            return not_found(request, str(invalid))
+        return templates.TemplateResponse(
+            request,
+            f"catalog/{fragment}{kind}_list.html",
+            {
+                "page": page,
+                "list_id": list_id,
+                "list_name": name,
+                "per_page_choices": PER_PAGE_CHOICES,
+            },
+        )
+
+    response = await _cached(request, counts, (fragment, per_page), render)
     response.headers["Vary"] = FRAGMENT_VARY
     return response
 
 
 async def book_detail(request: Request) -> Response:
-    book = await queries.book_detail(_database(request), request.path_params["id"])
-    if book is None:
-        return not_found(request, "There is no book with that number in the catalog.")
-    visitor.remember_viewed(request.session, book.id)
-    return templates.TemplateResponse(request, "catalog/book_detail.html", {"book": book})
+    book_id: int = request.path_params["id"]
+
+    async def render() -> Response:
+        book = await queries.book_detail(_database(request), book_id)
+        if book is None:
+            return not_found(request, "There is no book with that number in the catalog.")
+        return templates.TemplateResponse(request, "catalog/book_detail.html", {"book": book})
+
+    response = await _cached(request, await _counts(request), (), render)
+    if response.status_code == 200:
+        visitor.remember_viewed(request.session, book_id)
+    return response
 
 
 async def author_detail(request: Request) -> Response:
-    detail = await queries.author_detail(_database(request), request.path_params["id"])
-    if detail is None:
-        return not_found(request, "There is no author with that number in the catalog.")
-    return templates.TemplateResponse(
-        request, "catalog/author_detail.html", {"author": detail.author, "books": detail.books}
-    )
+    author_id: int = request.path_params["id"]
+
+    async def render() -> Response:
+        detail = await queries.author_detail(_database(request), author_id)
+        if detail is None:
+            return not_found(request, "There is no author with that number in the catalog.")
+        return templates.TemplateResponse(
+            request, "catalog/author_detail.html", {"author": detail.author, "books": detail.books}
+        )
+
+    return await _cached(request, await _counts(request), (), render)
 
 
 async def set_per_page(request: Request) -> Response:

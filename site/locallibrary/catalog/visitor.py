@@ -21,6 +21,14 @@ def per_page(session: Session) -> int:
     return chosen if chosen in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
+def sees_notice(notice: str, session: Session | None) -> bool:
+    """Whether the site notice shows: there is one, and this session has not dismissed it.
+
+    Pages served outside the session middleware (a missing static file's 404) show it.
+    """
+    return bool(notice) and not (session is not None and session.get(NOTICE_DISMISSED))
+
+
 def remember_viewed(session: Session, book_id: int) -> None:
     """Put `book_id` first in the recently viewed list, without duplicates, five at most.
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from locallibrary.catalog import views as catalog
 from locallibrary.catalog.counts import CountsCache
+from locallibrary.catalog.page_cache import MAX_PAGES, PageCache
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
 from locallibrary.sessions import (
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.session_cache_seconds > 0:
         session_store = CachedStore(stored_sessions, max_age=settings.session_cache_seconds)
 
-    counts = CountsCache(settings.counts_cache_seconds)
+    counts = CountsCache(settings.catalog_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.database = database
     app.state.counts = counts
+    # With the catalog cache off, the counts are new on every request and no page is kept.
+    app.state.pages = PageCache(MAX_PAGES if settings.catalog_cache_seconds > 0 else 0)
     app.state.paths = {}  # route paths already looked up, for path_for() in templates
     return app
 

@@ -1,4 +1,4 @@
-"""Jinja2 templates with the context every page needs (settings, the session, static URLs)."""
+"""Jinja2 templates with the context every page needs (settings, the notice, static URLs)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from locallibrary.catalog.visitor import sees_notice
 from locallibrary.settings import TEMPLATES_DIR
 from locallibrary.web.static import static_url
 
@@ -16,10 +17,12 @@ MAX_CACHED_PATHS = 4096
 
 
 def _site_context(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    # Pages served outside the session middleware (static 404s) render without a session.
+    session = request.scope.get("session")
     return {
-        "settings": request.app.state.settings,
-        # Pages served outside the session middleware (static 404s) render without a session.
-        "session": request.scope.get("session"),
+        "settings": settings,
+        "show_notice": sees_notice(settings.notice, session),
     }
 
 

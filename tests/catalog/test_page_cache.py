@@ -1,0 +1,142 @@
+"""Rendered pages kept in memory: served again only beside the same counts, kept apart by all
+they depend on, and never a stale page once the counts are read again."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from locallibrary.catalog.counts import CatalogCounts, CountsCache
+from locallibrary.catalog.page_cache import PageCache
+from locallibrary.settings import Settings
+from locallibrary.web.app import create_app
+from tests.clock import FakeClock
+from tests.db import sql
+from tests.html import parse, text, texts
+
+COUNTS = CatalogCounts(books=3, copies=9, copies_available=4, authors=2, genres=1)
+FRAGMENT = {"HX-Request": "true", "HX-Target": "book-list"}
+
+
+def test_a_page_is_served_only_beside_the_counts_it_was_rendered_with() -> None:
+    pages = PageCache()
+    pages.put("key", COUNTS, b"page")
+    assert pages.get("key", COUNTS) == b"page"
+    # Counts read again are a new snapshot, even when every number is the same.
+    assert pages.get("key", dataclasses.replace(COUNTS)) is None
+    assert pages.get("other key", COUNTS) is None
+
+
+def test_the_least_recently_used_page_makes_room() -> None:
+    pages = PageCache(max_pages=2)
+    pages.put("a", COUNTS, b"A")
+    pages.put("b", COUNTS, b"B")
+    assert pages.get("a", COUNTS) == b"A"  # "b" is now the least recently used
+    pages.put("c", COUNTS, b"C")
+    assert [pages.get(key, COUNTS) for key in "abc"] == [b"A", None, b"C"]
+
+
+def test_a_cache_of_no_pages_keeps_nothing() -> None:
+    pages = PageCache(max_pages=0)
+    pages.put("a", COUNTS, b"A")
+    assert pages.get("a", COUNTS) is None
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(100.0)
+
+
+@pytest.fixture
+def cached_client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    """The site with its catalog cache on, whose counts age only when the test moves `clock`."""
+    app = create_app(dataclasses.replace(settings, catalog_cache_seconds=60.0))
+    app.state.counts = CountsCache(60.0, clock=clock)
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def first_book(database_url: str) -> tuple[int, str]:
+    [(book_id, title)] = sql(database_url, "SELECT id, title FROM catalog_book ORDER BY id LIMIT 1")
+    return book_id, title
+
+
+def as_another_visitor(client: TestClient, path: str) -> str:
+    """A page as a browser with no cookies sees it, from the same app on the same event loop."""
+    kept = dict(client.cookies)
+    client.cookies.clear()
+    try:
+        response = client.get(path)
+        assert response.status_code == 200
+        return response.text
+    finally:
+        client.cookies = kept
+
+
+def page_title(client: TestClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return text(parse(response.text).css_first("h1"))
+
+
+def test_a_page_is_rendered_afresh_once_the_counts_are_read_again(
+    cached_client: TestClient, database_url: str, clock: FakeClock
+) -> None:
+    book_id, title = first_book(database_url)
+    path = f"/catalog/book/{book_id}"
+    assert page_title(cached_client, path) == f"Title: {title}"
+    sql(database_url, "UPDATE catalog_book SET title = 'Retitled' WHERE id = :id", id=book_id)
+    assert page_title(cached_client, path) == f"Title: {title}"  # from memory
+
+    clock.now += 61  # the counts are stale: this request starts reading them again
+    assert page_title(cached_client, path) == f"Title: {title}"
+    cached_client.portal.call(cached_client.app.state.counts.settle)  # type: ignore[union-attr]
+    assert page_title(cached_client, path) == "Title: Retitled"
+
+
+def test_a_page_served_from_memory_still_counts_as_viewed(
+    cached_client: TestClient, database_url: str
+) -> None:
+    book_id, title = first_book(database_url)
+    path = f"/catalog/book/{book_id}"
+    as_another_visitor(cached_client, path)  # now the page is in memory
+    response = cached_client.get(path)
+    assert "Cookie" in response.headers["vary"]
+    home = parse(cached_client.get("/catalog/").text)
+    assert texts(home, ".recent li a") == [title]
+
+
+def test_a_missing_page_is_not_kept(cached_client: TestClient, database_url: str) -> None:
+    path = "/catalog/book/999999"
+    assert cached_client.get(path).status_code == 404
+    sql(
+        database_url,
+        "INSERT INTO catalog_book (id, title, summary, isbn) VALUES (999999, 'New', '', '9990000000001')",
+    )
+    assert page_title(cached_client, path) == "Title: New"
+
+
+def test_each_visitor_gets_the_page_for_their_own_page_size(cached_client: TestClient) -> None:
+    default_size = len(parse(as_another_visitor(cached_client, "/catalog/books/")).css(".items li"))
+    cached_client.post("/catalog/preferences/per-page", data={"list": "books", "per_page": "25"})
+    assert default_size != 25
+    assert len(parse(cached_client.get("/catalog/books/").text).css(".items li")) == 25
+    again = parse(as_another_visitor(cached_client, "/catalog/books/"))
+    assert len(again.css(".items li")) == default_size
+
+
+def test_a_dismissed_notice_stays_dismissed_on_cached_pages(cached_client: TestClient) -> None:
+    assert parse(as_another_visitor(cached_client, "/catalog/books/")).css_first("#site-notice")
+    cached_client.post("/catalog/notice/dismiss", data={"next": "/catalog/books/"})
+    assert parse(cached_client.get("/catalog/books/").text).css_first("#site-notice") is None
+    assert parse(as_another_visitor(cached_client, "/catalog/books/")).css_first("#site-notice")
+
+
+def test_the_fragment_and_the_full_page_are_kept_apart(cached_client: TestClient) -> None:
+    fragment = cached_client.get("/catalog/books/", headers=FRAGMENT).text
+    full_page = cached_client.get("/catalog/books/").text
+    assert "<html" not in fragment and "<html" in full_page
+    assert cached_client.get("/catalog/books/", headers=FRAGMENT).text == fragment
