@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+# A cookie's name is an HTTP token (RFC 6265, 4.1.1); its path and domain any printable ASCII
+# but ';'.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ATTRIBUTE_VALUE = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -18,3 +24,11 @@ class SessionConfig:
     same_site: Literal["lax", "strict", "none"] = "lax"
     path: str = "/"
     domain: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _TOKEN.fullmatch(self.cookie_name):
+            raise ValueError(f"the session cookie's name is not a cookie name: {self.cookie_name!r}")
+        for attribute in ("path", "domain"):
+            value = getattr(self, attribute) or ""
+            if not _ATTRIBUTE_VALUE.fullmatch(value):
+                raise ValueError(f"the session cookie's {attribute} cannot be sent: {value!r}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from email.utils import format_datetime
-from http.cookies import SimpleCookie
+import re
+from email.utils import formatdate
 
 from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.keys import is_well_formed
+
+# RFC 6265's cookie-octets: printable ASCII but for space, '"', ',', ';' and '\\'.
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 
 
 def session_key_from(cookie_header: str, name: str) -> str | None:
@@ -42,24 +44,26 @@ def set_cookie_header(
     name: str | None = None,
 ) -> str:
     """A Set-Cookie value (for the session cookie unless `name` says otherwise), with the
-    session cookie's attributes; `max_age=None` makes a cookie that ends with the browser."""
-    name = name or config.cookie_name
-    cookie: SimpleCookie = SimpleCookie()
-    cookie[name] = value
-    morsel = cookie[name]
-    morsel["path"] = config.path
-    morsel["httponly"] = True
-    morsel["samesite"] = config.same_site.capitalize()
+    session cookie's attributes; `max_age=None` makes a cookie that ends with the browser.
+
+    The values are ours (session keys, signed tokens) and never need quoting; SessionConfig
+    checked the name, path and domain.
+    """
+    if not _COOKIE_VALUE.fullmatch(value):
+        raise ValueError(f"not a cookie value: {value!r}")
+    parts = [f"{name or config.cookie_name}={value}"]
     if config.domain:
-        morsel["domain"] = config.domain
-    if secure or config.secure:
-        morsel["secure"] = True
+        parts.append(f"Domain={config.domain}")
     if max_age is not None:
-        morsel["max-age"] = max_age
-        morsel["expires"] = format_datetime(
-            dt.datetime.fromtimestamp(now + max_age, dt.UTC), usegmt=True
-        )
-    return morsel.OutputString()
+        parts.append(f"expires={formatdate(now + max_age, usegmt=True)}")
+    parts.append("HttpOnly")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    parts.append(f"Path={config.path}")
+    parts.append(f"SameSite={config.same_site.capitalize()}")
+    if secure or config.secure:
+        parts.append("Secure")
+    return "; ".join(parts)
 
 
 def delete_cookie_header(config: SessionConfig, *, secure: bool, name: str | None = None) -> str:

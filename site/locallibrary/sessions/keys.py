@@ -1,23 +1,29 @@
-"""Session keys: 32 characters from a fixed 36-letter alphabet, drawn with `secrets` (165 bits)."""
+"""Session keys: 32 characters from a fixed 36-letter alphabet, drawn from `os.urandom` (165 bits)."""
 
 from __future__ import annotations
 
-import secrets
+import os
 import string
 
 ALPHABET = string.ascii_lowercase + string.digits
 KEY_LENGTH = 32
 _ALPHABET_SET = frozenset(ALPHABET)
 
+# Each random byte below 252 (7 × 36) becomes one letter, byte % 36: every letter is equally
+# likely. The four bytes above are dropped, so a draw of 40 bytes almost always holds 32 letters.
+_ACCEPTED = 7 * len(ALPHABET)
+_LETTER_OF_BYTE = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(_ACCEPTED)).ljust(
+    256, b"-"
+)
+_DROPPED = bytes(range(_ACCEPTED, 256))
+
 
 def new_session_key() -> str:
-    """One uniform draw below 36**32, written in base 36 with leading zeros."""
-    number = secrets.randbelow(len(ALPHABET) ** KEY_LENGTH)
-    digits = []
-    for _ in range(KEY_LENGTH):
-        number, digit = divmod(number, len(ALPHABET))
-        digits.append(ALPHABET[digit])
-    return "".join(digits)
+    """32 letters, each drawn uniformly and independently from ALPHABET."""
+    letters = b""
+    while len(letters) < KEY_LENGTH:
+        letters += os.urandom(KEY_LENGTH + 8).translate(_LETTER_OF_BYTE, _DROPPED)
+    return letters[:KEY_LENGTH].decode("ascii")
 
 
 def is_well_formed(key: str) -> bool:
