@@ -140,3 +140,17 @@ def test_the_fragment_and_the_full_page_are_kept_apart(cached_client: TestClient
     full_page = cached_client.get("/catalog/books/").text
     assert "<html" not in fragment and "<html" in full_page
     assert cached_client.get("/catalog/books/", headers=FRAGMENT).text == fragment
+
+
+def test_the_polled_box_shows_each_visitor_their_own_visits(cached_client: TestClient) -> None:
+    poll = {"HX-Request": "true"}
+    cached_client.get("/catalog/")
+    cached_client.get("/catalog/")
+    kept = dict(cached_client.cookies)
+    cached_client.cookies.clear()
+    cached_client.get("/catalog/")  # another visitor, once
+    assert "visited this page 1 time." in cached_client.get("/catalog/_counts", headers=poll).text
+    cached_client.cookies = kept
+    assert "visited this page 2 times." in cached_client.get("/catalog/_counts", headers=poll).text
+    cached_client.get("/catalog/")
+    assert "visited this page 3 times." in cached_client.get("/catalog/_counts", headers=poll).text

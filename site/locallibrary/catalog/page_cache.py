@@ -1,7 +1,8 @@
 """Rendered catalog pages, kept in memory while the counts they were rendered beside are current.
 
-A list or detail page is a function of the catalog and of a few things of the request: its URL,
-the visitor's page size, whether the site notice shows, and whether htmx asked for a fragment.
+A list or detail page, or the polled counts box, is a function of the catalog and of a few
+things of the request: its URL, the visitor's page size or visit count, whether the site notice
+shows, and whether htmx asked for a fragment.
 Rendering one (its queries, then Jinja) costs a few hundred microseconds; sending it again from
 memory, a few. So each process keeps the pages it rendered last, each with the catalog counts
 (CountsCache) that were current when it was rendered. When the counts are read again (every

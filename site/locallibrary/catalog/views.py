@@ -73,12 +73,20 @@ async def index(request: Request) -> Response:
 
 
 async def counts_fragment(request: Request) -> Response:
-    """The polled counts box: read-only, it neither counts a visit nor writes the session."""
+    """The polled counts box: read-only, it neither counts a visit nor writes the session.
+
+    Between two visits to the home page a browser polls with the same visit count, so the box
+    is usually in the page cache.
+    """
     counts = await _counts(request)
     num_visits = request.session.get(visitor.NUM_VISITS, 0)
-    return templates.TemplateResponse(
-        request, "catalog/_counts.html", {"counts": counts, "num_visits": num_visits}
-    )
+
+    async def render() -> Response:
+        return templates.TemplateResponse(
+            request, "catalog/_counts.html", {"counts": counts, "num_visits": num_visits}
+        )
+
+    return await _cached(request, counts, (num_visits,), render)
 
 
 async def book_list(request: Request) -> Response:
