@@ -209,7 +209,11 @@ class Session(MutableMapping[str, Any]):
         """Whether saving would change the stored session (nested changes included)."""
         if self._stale_keys or self._increments or self._data.keys() != self._loaded.keys():
             return True
-        return any(encode_value(k, v) != self._loaded[k] for k, v in self._data.items())
+        # A string or number cannot change in place: only setting it again, which is noted.
+        return any(
+            not isinstance(v, _IMMUTABLE) and encode_value(k, v) != self._loaded[k]
+            for k, v in self._data.items()
+        )
 
     async def save(self, store: SessionStore, deferred: DeferredSessions | None = None) -> None:
         """Write this request's changes; an emptied session is deleted. Called once per request.
@@ -278,6 +282,9 @@ class Session(MutableMapping[str, Any]):
         # What the next save compares with, and what this request now reads, is the merged data.
         self._data = merged
         return text
+
+
+_IMMUTABLE = (str, int, float, type(None))  # bool is an int
 
 
 def _is_int(value: object) -> bool:

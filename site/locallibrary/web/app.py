@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 
 from locallibrary.catalog import views as catalog
@@ -27,6 +26,7 @@ from locallibrary.sessions import (
 )
 from locallibrary.settings import Settings
 from locallibrary.web import errors
+from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import serve_static
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(DatabaseLifespan, database=database),
             Middleware(HealthCheck, database=database),
             Middleware(CrossOriginProtection),
-            Middleware(GZipMiddleware, minimum_size=1000),
+            Middleware(Compression, minimum_size=1000),
             Middleware(ServiceUnavailable),
             Middleware(
                 SessionMiddleware,

@@ -41,6 +41,8 @@ DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= ?"
 Work = Callable[[sqlite3.Connection], Any]
 # A write waiting for the thread: the work, and the future (on its event loop) told the outcome.
 Pending = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
+# A write done: its future, and whether it succeeded with its value or failed with its error.
+Settled = tuple[asyncio.Future[Any], tuple[bool, Any]]
 
 
 class SQLiteWriter:
@@ -93,9 +95,13 @@ class SQLiteWriter:
                 if connection is not None:
                     connection.close()  # and open a new one for the next batch
                     connection = None
+            # One wake-up per event loop for the whole batch, not one per write.
+            by_loop: dict[asyncio.AbstractEventLoop, list[Settled]] = {}
             for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
+                by_loop.setdefault(loop, []).append((future, outcome))
+            for loop, settled in by_loop.items():
                 try:
-                    loop.call_soon_threadsafe(_settle, future, outcome)
+                    loop.call_soon_threadsafe(_settle, settled)
                 except RuntimeError:  # that event loop is closed: nobody is waiting any more
                     pass
         if connection is not None:
@@ -151,14 +157,14 @@ class SQLiteWriter:
             thread.join()
 
 
-def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
-    if future.cancelled():
-        return
-    succeeded, value = outcome
-    if succeeded:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _settle(settled: list[Settled]) -> None:
+    for future, (succeeded, value) in settled:
+        if future.cancelled():
+            continue
+        if succeeded:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class SQLiteStore(DatabaseStore):
