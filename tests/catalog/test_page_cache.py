@@ -154,3 +154,19 @@ def test_the_polled_box_shows_each_visitor_their_own_visits(cached_client: TestC
     assert "visited this page 2 times." in cached_client.get("/catalog/_counts", headers=poll).text
     cached_client.get("/catalog/")
     assert "visited this page 3 times." in cached_client.get("/catalog/_counts", headers=poll).text
+
+
+def test_the_home_page_shows_each_visitor_their_own_visits_and_books(
+    cached_client: TestClient, database_url: str
+) -> None:
+    book_id, title = first_book(database_url)
+    as_another_visitor(cached_client, "/catalog/")  # the page without books is in memory
+    cached_client.get(f"/catalog/book/{book_id}")
+    cached_client.get("/catalog/")
+    home = parse(cached_client.get("/catalog/").text)
+    assert text(home.css_first(".visits")) == "You have visited this page 2 times."
+    assert texts(home, ".recent li a") == [title]
+    other = parse(as_another_visitor(cached_client, "/catalog/"))
+    assert text(other.css_first(".visits")) == "You have visited this page 1 time."
+    assert texts(other, ".recent li a") == []
+    assert len(other.css("#catalog-counts")) == 1
