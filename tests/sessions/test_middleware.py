@@ -88,6 +88,9 @@ async def view(request: Request) -> Response:
         return JSONResponse({"worked": worked})
     elif action == "none":
         return PlainTextResponse("did not touch the session")
+    elif action == "vary":
+        session.get("count")
+        return PlainTextResponse("read", headers={"vary": request.query_params["vary"]})
     return JSONResponse({"key": session.session_key, "data": dict(session.items())})
 
 
@@ -213,8 +216,17 @@ def test_a_request_without_a_cookie_makes_no_store_calls(
 
 
 def test_vary_cookie_only_when_the_session_was_read(client: TestClient) -> None:
-    assert "Cookie" in client.get("/?do=read").headers["vary"]
+    assert client.get("/?do=read").headers["vary"] == "Cookie"
     assert "vary" not in client.get("/?do=none").headers
+
+
+@pytest.mark.parametrize(
+    ("vary", "sent"),
+    [("Accept-Language", "Accept-Language, Cookie"), ("cookie, HX-Request", "cookie, HX-Request")],
+)
+def test_cookie_joins_the_views_own_vary(client: TestClient, vary: str, sent: str) -> None:
+    response = client.get("/", params={"do": "vary", "vary": vary})
+    assert response.headers.get_list("vary") == [sent]
 
 
 def test_save_every_request_renews_the_cookie(store: CountingStore, clock: FakeClock) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.utils import formatdate
+from functools import lru_cache
 
 from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.keys import is_well_formed
@@ -55,7 +56,7 @@ def set_cookie_header(
     if config.domain:
         parts.append(f"Domain={config.domain}")
     if max_age is not None:
-        parts.append(f"expires={formatdate(now + max_age, usegmt=True)}")
+        parts.append(f"expires={_http_date(int(now) + max_age)}")
     parts.append("HttpOnly")
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
@@ -64,6 +65,11 @@ def set_cookie_header(
     if secure or config.secure:
         parts.append("Secure")
     return "; ".join(parts)
+
+
+@lru_cache(maxsize=8)  # requests in the same second share the date
+def _http_date(seconds: int) -> str:
+    return formatdate(seconds, usegmt=True)
 
 
 def delete_cookie_header(config: SessionConfig, *, secure: bool, name: str | None = None) -> str:

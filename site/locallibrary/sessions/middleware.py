@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from locallibrary.sessions.config import SessionConfig
@@ -69,9 +68,9 @@ class SessionMiddleware:
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
+                headers = message["headers"] = list(message.get("headers", []))
                 if session.accessed:
-                    headers.add_vary_header("Cookie")
+                    _vary_on_cookie(headers)
                 if message["status"] < 500:
                     await self._save(session, headers, scope, had_cookie, companion is not None)
             await send(message)
@@ -81,7 +80,7 @@ class SessionMiddleware:
     async def _save(
         self,
         session: Session,
-        headers: MutableHeaders,
+        headers: list[tuple[bytes, bytes]],
         scope: Scope,
         had_cookie: bool,
         had_companion: bool,
@@ -93,20 +92,19 @@ class SessionMiddleware:
         await session.save(self.store, self.deferred)
         secure = scope.get("scheme") == "https"
         config, now = self.config, self.clock()
+
+        def set_cookie(value: str) -> None:
+            headers.append((b"set-cookie", value.encode("latin-1")))
+
         if session.session_key is None:
             if had_cookie:
-                headers.append("set-cookie", delete_cookie_header(config, secure=secure))
+                set_cookie(delete_cookie_header(config, secure=secure))
         else:
             max_age = None if session.get_expire_at_browser_close() else session.get_expiry_age()
-            headers.append(
-                "set-cookie",
-                set_cookie_header(
-                    config, session.session_key, max_age=max_age, secure=secure, now=now
-                ),
-            )
+            key = session.session_key
+            set_cookie(set_cookie_header(config, key, max_age=max_age, secure=secure, now=now))
             if session.deferred_token is not None:
-                headers.append(
-                    "set-cookie",
+                set_cookie(
                     set_cookie_header(
                         config,
                         session.deferred_token,
@@ -114,14 +112,21 @@ class SessionMiddleware:
                         secure=secure,
                         now=now,
                         name=self.companion_name,
-                    ),
+                    )
                 )
                 return
         if had_companion:
-            headers.append(
-                "set-cookie",
-                delete_cookie_header(config, secure=secure, name=self.companion_name),
-            )
+            set_cookie(delete_cookie_header(config, secure=secure, name=self.companion_name))
+
+
+def _vary_on_cookie(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add Cookie to the response's Vary header (kept in one header, as Starlette does)."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"cookie" not in value.lower().replace(b" ", b"").split(b","):
+                headers[index] = (name, value + b", Cookie")
+            return
+    headers.append((b"vary", b"Cookie"))
 
 
 def _header(scope: Scope, name: bytes) -> str:
