@@ -14,6 +14,16 @@ while true do
   i = i + 1
 end
 
+-- With BENCH_PATH="/catalog/book/{id}", BENCH_ID_LOW and BENCH_ID_HIGH, every request asks for
+-- that path with a random id in the range (the same sequence in every run).
+local path = os.getenv("BENCH_PATH")
+if path then
+  local low, high = tonumber(os.getenv("BENCH_ID_LOW")), tonumber(os.getenv("BENCH_ID_HIGH"))
+  request = function()
+    return wrk.format(nil, (path:gsub("{id}", tostring(math.random(low, high)))))
+  end
+end
+
 local function int(x) return math.floor(tonumber(x) or 0) end
 
 done = function(summary, latency, requests)
