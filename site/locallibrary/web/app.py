@@ -25,7 +25,7 @@ from locallibrary.sessions import (
     periodic_cleanup,
 )
 from locallibrary.settings import Settings
-from locallibrary.web import errors
+from locallibrary.web import errors, heap
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
-            yield
+        with heap.tuned_for_serving():
+            async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
+                yield
         await counts.settle()
         stored_sessions.close()
 
