@@ -27,7 +27,8 @@ YOUNG_THRESHOLD = 50_000
 @contextmanager
 def tuned_for_serving() -> Iterator[None]:
     threshold = gc.get_threshold()
-    gc.collect()
+    # No full collection first: start-up leaves little garbage to freeze with the rest, and the
+    # collection would cost every start (the tests start the site hundreds of times).
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *threshold[1:])
     try:
