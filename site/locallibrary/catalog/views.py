@@ -34,21 +34,23 @@ async def _counts(request: Request) -> CatalogCounts:
     return await cache.get(_database(request))
 
 
+def _page_key(request: Request, variant: tuple[object, ...]) -> tuple[object, ...]:
+    """All a page depends on besides the catalog: its URL, the notice, and `variant`, what the
+    view reads of the request and the session."""
+    scope = request.scope
+    notice = sees_notice(request.app.state.settings.notice, request.session)
+    return (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
+
+
 async def _cached(
     request: Request,
     counts: CatalogCounts,
     variant: tuple[object, ...],
     render: Callable[[], Awaitable[Response]],
 ) -> Response:
-    """The page from the page cache, or rendered by `render` and kept if it is a 200.
-
-    The key is all a page depends on besides the catalog: its URL, the notice, and `variant`,
-    what the view reads of the request and the session.
-    """
+    """The page from the page cache, or rendered by `render` and kept if it is a 200."""
     pages: PageCache = request.app.state.pages
-    scope = request.scope
-    notice = sees_notice(request.app.state.settings.notice, request.session)
-    key = (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
+    key = _page_key(request, variant)
     body = pages.get(key, counts)
     if body is not None:
         return HTMLResponse(body)
@@ -56,6 +58,22 @@ async def _cached(
     if response.status_code == 200:
         pages.put(key, counts, bytes(response.body))
     return response
+
+
+async def _cached_part(
+    request: Request,
+    counts: CatalogCounts,
+    variant: tuple[object, ...],
+    render: Callable[[], Awaitable[Response]],
+) -> bytes:
+    """Part of a page, from the page cache or rendered by `render` (which always succeeds)."""
+    pages: PageCache = request.app.state.pages
+    key = _page_key(request, variant)
+    body = pages.get(key, counts)
+    if body is None:
+        body = bytes((await render()).body)
+        pages.put(key, counts, body)
+    return body
 
 
 async def home_redirect(request: Request) -> Response:
@@ -78,11 +96,11 @@ async def index(request: Request) -> Response:
             {"counts_box": Markup(COUNTS_BOX_SLOT.decode()), "recently_viewed": recent},
         )
 
-    page = await _cached(request, counts, ("page", *viewed_ids), render_page)
-    box = await _cached(
+    page = await _cached_part(request, counts, ("page", *viewed_ids), render_page)
+    box = await _cached_part(
         request, counts, ("counts box", num_visits), _counts_box(request, counts, num_visits)
     )
-    return HTMLResponse(bytes(page.body).replace(COUNTS_BOX_SLOT, bytes(box.body), 1))
+    return HTMLResponse(page.replace(COUNTS_BOX_SLOT, box, 1))
 
 
 def _counts_box(
