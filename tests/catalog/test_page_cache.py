@@ -4,8 +4,10 @@ they depend on, and never a stale page once the counts are read again."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from collections.abc import Iterator
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -170,3 +172,30 @@ def test_the_home_page_shows_each_visitor_their_own_visits_and_books(
     assert text(other.css_first(".visits")) == "You have visited this page 1 time."
     assert texts(other, ".recent li a") == []
     assert len(other.css("#catalog-counts")) == 1
+
+
+def test_a_page_is_compressed_once_when_first_asked_for_gzipped() -> None:
+    pages = PageCache()
+    pages.put("a", COUNTS, b"<p>page</p>" * 200)
+    first = pages.get("a", COUNTS, gzipped=True)
+    assert first is not None and gzip.decompress(first) == b"<p>page</p>" * 200
+    assert pages.get("a", COUNTS, gzipped=True) is first
+
+
+def test_a_cached_page_goes_to_a_gzip_browser_compressed_as_the_first_one(
+    cached_client: TestClient,
+) -> None:
+    def raw_get() -> tuple[httpx2.Headers, bytes]:
+        with cached_client.stream("GET", "/catalog/books/", headers={"accept-encoding": "gzip"}) as r:
+            return r.headers, b"".join(r.iter_raw())
+
+    rendered_headers, rendered = raw_get()  # rendered, then compressed by the middleware
+    cached_headers, cached = raw_get()  # from the page cache, compressed once and kept
+    plain = cached_client.get("/catalog/books/", headers={"accept-encoding": "identity"})
+    assert gzip.decompress(rendered) == gzip.decompress(cached) == plain.content
+    for headers in (rendered_headers, cached_headers):
+        assert headers["content-encoding"] == "gzip"
+        assert {v.strip() for v in headers["vary"].split(",")} >= {
+            "Accept-Encoding", "Cookie", "HX-Request", "HX-Target"
+        }
+    assert "content-encoding" not in plain.headers

@@ -14,6 +14,7 @@ from locallibrary.catalog.page_cache import PageCache
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
 from locallibrary.catalog.visitor import sees_notice
 from locallibrary.database import SiteDatabase
+from locallibrary.web.compression import MINIMUM_SIZE, accepts_gzip
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
@@ -22,6 +23,7 @@ from locallibrary.web.templating import templates
 LISTS = {"books": "book", "authors": "author"}
 # Where the home page's counts box goes (a comment: autoescaped text can never contain it).
 COUNTS_BOX_SLOT = b"<!-- counts box -->"
+GZIPPED = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
 
 
 def _database(request: Request) -> SiteDatabase:
@@ -53,6 +55,9 @@ async def _cached(
     key = _page_key(request, variant)
     body = pages.get(key, counts)
     if body is not None:
+        if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
+            # As the compression middleware would send it, without compressing it again.
+            return HTMLResponse(pages.get(key, counts, gzipped=True), headers=GZIPPED)
         return HTMLResponse(body)
     response = await render()
     if response.status_code == 200:
@@ -164,7 +169,7 @@ async def _list_page(
         )
 
     response = await _cached(request, counts, (fragment, per_page), render)
-    response.headers["Vary"] = FRAGMENT_VARY
+    response.headers.add_vary_header(FRAGMENT_VARY)
     return response
 
 

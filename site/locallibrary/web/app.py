@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(DatabaseLifespan, database=database),
             Middleware(HealthCheck, database=database),
             Middleware(CrossOriginProtection),
-            Middleware(Compression, minimum_size=1000),
+            Middleware(Compression),
             Middleware(ServiceUnavailable),
             Middleware(
                 SessionMiddleware,

@@ -30,8 +30,11 @@ def accepts_gzip(scope: Scope) -> bool:
     return False
 
 
+MINIMUM_SIZE = 1000  # bytes: below it, compression saves less than it costs
+
+
 class Compression:
-    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+    def __init__(self, app: ASGIApp, minimum_size: int = MINIMUM_SIZE) -> None:
         self.app = app
         self.minimum_size = minimum_size
 
@@ -69,7 +72,7 @@ class Compression:
                     return
                 headers = _with_vary(list(first.get("headers", [])))
                 if gzip:
-                    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                    compressor = _compressor()
                     body = _compress(compressor, body, more_body)
                     headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
                     headers.append((b"content-encoding", b"gzip"))
@@ -107,6 +110,15 @@ def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
                 return list(headers)
             return [*headers[:index], (name, value + b", Accept-Encoding"), *headers[index + 1 :]]
     return [*headers, VARY]
+
+
+def gzip_compress(body: bytes) -> bytes:
+    """`body` gzip-compressed as this middleware would send it (for pages kept compressed)."""
+    return _compress(_compressor(), body, more_body=False)
+
+
+def _compressor() -> zlib._Compress:
+    return zlib.compressobj(LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 
 
 def _compress(compressor: zlib._Compress, body: bytes, more_body: bool) -> bytes:
