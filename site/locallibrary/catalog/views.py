@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from locallibrary.catalog import queries, visitor
 from locallibrary.catalog.counts import CatalogCounts, CountsCache
-from locallibrary.catalog.page_cache import PageCache
+from locallibrary.catalog.page_cache import Render, cached_page, cached_part
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
-from locallibrary.catalog.visitor import sees_notice
 from locallibrary.database import SiteDatabase
-from locallibrary.web.compression import MINIMUM_SIZE, accepts_gzip
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
@@ -23,7 +19,6 @@ from locallibrary.web.templating import templates
 LISTS = {"books": "book", "authors": "author"}
 # Where the home page's counts box goes (a comment: autoescaped text can never contain it).
 COUNTS_BOX_SLOT = b"<!-- counts box -->"
-GZIPPED = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
 
 
 def _database(request: Request) -> SiteDatabase:
@@ -34,51 +29,6 @@ def _database(request: Request) -> SiteDatabase:
 async def _counts(request: Request) -> CatalogCounts:
     cache: CountsCache = request.app.state.counts
     return await cache.get(_database(request))
-
-
-def _page_key(request: Request, variant: tuple[object, ...]) -> tuple[object, ...]:
-    """All a page depends on besides the catalog: its URL, the notice, and `variant`, what the
-    view reads of the request and the session."""
-    scope = request.scope
-    notice = sees_notice(request.app.state.settings.notice, request.session)
-    return (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
-
-
-async def _cached(
-    request: Request,
-    counts: CatalogCounts,
-    variant: tuple[object, ...],
-    render: Callable[[], Awaitable[Response]],
-) -> Response:
-    """The page from the page cache, or rendered by `render` and kept if it is a 200."""
-    pages: PageCache = request.app.state.pages
-    key = _page_key(request, variant)
-    body = pages.get(key, counts)
-    if body is not None:
-        if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
-            # As the compression middleware would send it, without compressing it again.
-            return HTMLResponse(pages.get(key, counts, gzipped=True), headers=GZIPPED)
-        return HTMLResponse(body)
-    response = await render()
-    if response.status_code == 200:
-        pages.put(key, counts, bytes(response.body))
-    return response
-
-
-async def _cached_part(
-    request: Request,
-    counts: CatalogCounts,
-    variant: tuple[object, ...],
-    render: Callable[[], Awaitable[Response]],
-) -> bytes:
-    """Part of a page, from the page cache or rendered by `render` (which always succeeds)."""
-    pages: PageCache = request.app.state.pages
-    key = _page_key(request, variant)
-    body = pages.get(key, counts)
-    if body is None:
-        body = bytes((await render()).body)
-        pages.put(key, counts, body)
-    return body
 
 
 async def home_redirect(request: Request) -> Response:
@@ -101,16 +51,14 @@ async def index(request: Request) -> Response:
             {"counts_box": Markup(COUNTS_BOX_SLOT.decode()), "recently_viewed": recent},
         )
 
-    page = await _cached_part(request, counts, ("page", *viewed_ids), render_page)
-    box = await _cached_part(
+    page = await cached_part(request, counts, ("page", *viewed_ids), render_page)
+    box = await cached_part(
         request, counts, ("counts box", num_visits), _counts_box(request, counts, num_visits)
     )
     return HTMLResponse(page.replace(COUNTS_BOX_SLOT, box, 1))
 
 
-def _counts_box(
-    request: Request, counts: CatalogCounts, num_visits: int
-) -> Callable[[], Awaitable[Response]]:
+def _counts_box(request: Request, counts: CatalogCounts, num_visits: int) -> Render:
     """What renders the counts box, for the page cache."""
 
     async def render() -> Response:
@@ -129,7 +77,8 @@ async def counts_fragment(request: Request) -> Response:
     """
     counts = await _counts(request)
     num_visits = request.session.get(visitor.NUM_VISITS, 0)
-    return await _cached(request, counts, (num_visits,), _counts_box(request, counts, num_visits))
+    render = _counts_box(request, counts, num_visits)
+    return await cached_page(request, counts, (num_visits,), render)
 
 
 async def book_list(request: Request) -> Response:
@@ -168,7 +117,7 @@ async def _list_page(
             },
         )
 
-    response = await _cached(request, counts, (fragment, per_page), render)
+    response = await cached_page(request, counts, (fragment, per_page), render)
     response.headers.add_vary_header(FRAGMENT_VARY)
     return response
 
@@ -182,7 +131,7 @@ async def book_detail(request: Request) -> Response:
             return not_found(request, "There is no book with that number in the catalog.")
         return templates.TemplateResponse(request, "catalog/book_detail.html", {"book": book})
 
-    response = await _cached(request, await _counts(request), (), render)
+    response = await cached_page(request, await _counts(request), (), render)
     if response.status_code == 200:
         visitor.remember_viewed(request.session, book_id)
     return response
@@ -199,7 +148,7 @@ async def author_detail(request: Request) -> Response:
             request, "catalog/author_detail.html", {"author": detail.author, "books": detail.books}
         )
 
-    return await _cached(request, await _counts(request), (), render)
+    return await cached_page(request, await _counts(request), (), render)
 
 
 async def set_per_page(request: Request) -> Response:
