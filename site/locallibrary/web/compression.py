@@ -18,7 +18,8 @@ import zlib
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COMPRESSED_TYPES = (b"text/", b"application/json", b"application/javascript", b"image/svg+xml")
-LEVEL = 6  # zlib's default: on pages of a few KB, level 9 takes longer and saves a few bytes
+LEVEL = 6  # zlib's default; on pages of a few KB, level 9 is no smaller
+MINIMUM_SIZE = 1000  # bytes: below it, compression saves less than it costs
 PASSED_THROUGH = frozenset({204, 206, 304})
 VARY = (b"vary", b"Accept-Encoding")
 
@@ -28,9 +29,6 @@ def accepts_gzip(scope: Scope) -> bool:
         if name == b"accept-encoding":
             return b"gzip" in value.lower()
     return False
-
-
-MINIMUM_SIZE = 1000  # bytes: below it, compression saves less than it costs
 
 
 class Compression:
