@@ -35,16 +35,8 @@ def page_titles(number: int) -> list[str]:
     return TITLES[start : start + DEFAULT_PER_PAGE]
 
 
-
-
 def page_link(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Pages").get_by_role("link", name=name, exact=True)
-
-
-
-
-
-
 
 
 def test_home_page_shows_the_record_counts(page: Page, live_url: str) -> None:

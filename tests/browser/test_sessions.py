@@ -30,7 +30,6 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 
-
 def author_name(author: dict[str, str]) -> str:
     """As the author list shows it: "Last, First", or the one name (Homer)."""
     first, last = author["first_name"], author["last_name"]
@@ -48,8 +47,6 @@ COUNTS_PATH = "/catalog/_counts"
 WITHIN_ONE_POLL_MS = 3_000
 
 
-
-
 def visits(page: Page) -> Locator:
     return page.locator("#catalog-counts .visits")
 
@@ -60,12 +57,6 @@ def notice(page: Page) -> Locator:
 
 def per_page_select(page: Page) -> Locator:
     return page.get_by_label("Results per page")
-
-
-
-
-
-
 
 
 def is_poll(request: Request) -> bool:
