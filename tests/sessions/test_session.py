@@ -1045,6 +1045,32 @@ async def test_unchanged_key_does_not_undo_another_requests_delete(
     assert stored(store, key) == {"y": 1}
 
 
+async def test_number_set_to_the_value_it_had_does_not_undo_a_concurrent_change(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, per_page=10, seen=0)
+    one = await load(store, key, config, clock)
+    two = await load(store, key, config, clock)
+    one["per_page"] = 10  # as it was loaded
+    one["seen"] = 1
+    two["per_page"] = 25
+    await two.save(store)
+    await one.save(store)
+    assert stored(store, key) == {"per_page": 25, "seen": 1}
+
+
+async def test_number_changed_to_an_equal_value_of_another_type_is_saved(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    # 1 == 1.0 == True in Python, but not in the stored JSON: the change is written.
+    key = await saved(store, config, clock, flag=1, ratio=2)
+    s = await load(store, key, config, clock)
+    s["flag"] = True
+    s["ratio"] = 2.0
+    await s.save(store)
+    assert store.rows[key][0] == '{"flag":true,"ratio":2.0}'
+
+
 async def test_save_after_the_row_was_flushed_recreates_it_with_its_own_data(
     store: MemoryStore, config: SessionConfig, clock: FakeClock
 ) -> None:

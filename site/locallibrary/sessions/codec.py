@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# Canonical JSON: sorted keys, no spaces, no NaN. Built once: json.dumps with these options
+# builds a new encoder for every call, and sessions encode on every request.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_DECODER = json.JSONDecoder()
+
 
 class SessionError(Exception):
     """Base class of the session framework's errors."""
@@ -21,9 +28,7 @@ class SessionTooLarge(SessionError, ValueError):
 def encode_value(key: str, value: Any) -> str:
     """One value as canonical JSON (sorted keys), naming the session key when it cannot be."""
     try:
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(value)
         text.encode("utf-8")  # a lone surrogate is valid to json.dumps, not to UTF-8
     except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
         raise SessionDataError(f"session[{key!r}] cannot be stored as JSON: {error}") from None
@@ -33,9 +38,7 @@ def encode_value(key: str, value: Any) -> str:
 def encode(data: dict[str, Any], max_bytes: int) -> str:
     """The whole session as JSON text, or SessionTooLarge when it is over `max_bytes` (UTF-8)."""
     try:
-        text = json.dumps(
-            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        text = _ENCODER.encode(data)
         size = len(text.encode("utf-8"))
     except (TypeError, ValueError):
         for key, value in data.items():
@@ -52,7 +55,7 @@ def encode(data: dict[str, Any], max_bytes: int) -> str:
 def decode(text: str) -> dict[str, Any]:
     """Stored JSON back to a dict; anything unreadable reads as an empty session."""
     try:
-        data = json.loads(text)
+        data = _DECODER.decode(text)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -27,7 +27,9 @@ class SessionConfig:
 
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.cookie_name):
-            raise ValueError(f"the session cookie's name is not a cookie name: {self.cookie_name!r}")
+            raise ValueError(
+                f"the session cookie's name is not a cookie name: {self.cookie_name!r}"
+            )
         for attribute in ("path", "domain"):
             value = getattr(self, attribute) or ""
             if not _ATTRIBUTE_VALUE.fullmatch(value):

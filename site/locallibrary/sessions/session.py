@@ -42,7 +42,7 @@ class Session(MutableMapping[str, Any]):
         self.deferred_token: str | None = None
         """After `save`: the companion cookie's new value, if the session stays deferred."""
         self._data = data
-        self._loaded = {k: encode_value(k, v) for k, v in data.items()}
+        self._remember_loaded()
         self._increments: dict[str, int] = {}
         self._overwritten: set[str] = set()
         """Keys assigned or deleted in this request: an increment of them is a plain write."""
@@ -72,6 +72,10 @@ class Session(MutableMapping[str, Any]):
         del self._data[key]
         self._increments.pop(key, None)
         self._overwritten.add(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return self._data.get(key, default)
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
@@ -129,7 +133,7 @@ class Session(MutableMapping[str, Any]):
         if self._key is not None:
             self._stale_keys.add(self._key)
         self._key = None
-        self._loaded = {}
+        self._loaded, self._loaded_texts = {}, {}
         self.deferred = False
 
     def cycle_key(self) -> None:
@@ -138,7 +142,7 @@ class Session(MutableMapping[str, Any]):
         if self._key is not None:
             self._stale_keys.add(self._key)
         self._key = None
-        self._loaded = {}
+        self._loaded, self._loaded_texts = {}, {}
         self._increments.clear()
         self.deferred = False
 
@@ -209,11 +213,7 @@ class Session(MutableMapping[str, Any]):
         """Whether saving would change the stored session (nested changes included)."""
         if self._stale_keys or self._increments or self._data.keys() != self._loaded.keys():
             return True
-        # A string or number cannot change in place: only setting it again, which is noted.
-        return any(
-            not isinstance(v, _IMMUTABLE) and encode_value(k, v) != self._loaded[k]
-            for k, v in self._data.items()
-        )
+        return any(encode_value(k, self._data[k]) != text for k, text in self._loaded_texts.items())
 
     async def save(self, store: SessionStore, deferred: DeferredSessions | None = None) -> None:
         """Write this request's changes; an emptied session is deleted. Called once per request.
@@ -250,9 +250,27 @@ class Session(MutableMapping[str, Any]):
         else:
             await store.update(self._key, self._merge_into, expires_at)
         await self._delete_stale_keys(store)
-        self._loaded = {k: encode_value(k, v) for k, v in self._data.items()}
+        self._remember_loaded()
         self._increments.clear()
         self._overwritten.clear()
+
+    def _remember_loaded(self) -> None:
+        """Keep the data as loaded (or saved), to tell later what this request changed.
+
+        A string or number cannot change in place, only by being set again: it is kept as it
+        is. A list or dict can: its JSON text is taken now, to compare with at save time.
+        """
+        self._loaded = dict(self._data)
+        self._loaded_texts = {
+            k: encode_value(k, v) for k, v in self._data.items() if not isinstance(v, _IMMUTABLE)
+        }
+
+    def _loaded_text(self, key: str) -> str | None:
+        """The JSON text of the value loaded under `key`, None if there was none."""
+        if key not in self._loaded:
+            return None
+        text = self._loaded_texts.get(key)
+        return text if text is not None else encode_value(key, self._loaded[key])
 
     async def _delete_stale_keys(self, store: SessionStore) -> None:
         """Remove the rows left behind by flush() and cycle_key(), once the new state is safe."""
@@ -276,7 +294,7 @@ class Session(MutableMapping[str, Any]):
                 by, base = self._increments.get(key), merged.get(key)
                 if by is not None and _is_int(base):
                     merged[key] = base + by
-                elif by is not None or self._loaded.get(key) != encode_value(key, value):
+                elif by is not None or self._loaded_text(key) != encode_value(key, value):
                     merged[key] = value
         text = encode(merged, self.config.max_bytes)
         # What the next save compares with, and what this request now reads, is the merged data.

@@ -65,14 +65,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # the pages, so they cost no session work.
     app = Starlette(
         debug=settings.debug,
+        # The router tries the routes in this order: the most requested come first, starting
+        # with the counts box, which every open home page polls.
         routes=[
-            Route("/", catalog.home_redirect),
-            Route("/catalog/", catalog.index, name="index"),
             Route("/catalog/_counts", catalog.counts_fragment, name="counts"),
+            Route("/catalog/", catalog.index, name="index"),
             Route("/catalog/books/", catalog.book_list, name="books"),
             Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
             Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
+            Route("/", catalog.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
                 catalog.set_per_page,
