@@ -56,7 +56,7 @@ def clock() -> FakeClock:
 def cached_client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
     """The site with its catalog cache on, whose counts age only when the test moves `clock`."""
     app = create_app(dataclasses.replace(settings, catalog_cache_seconds=60.0))
-    app.state.counts = CountsCache(60.0, clock=clock)
+    app.state.catalog.counts = CountsCache(60.0, clock=clock)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
 
@@ -95,7 +95,7 @@ def test_a_page_is_rendered_afresh_once_the_counts_are_read_again(
 
     clock.now += 61  # the counts are stale: this request starts reading them again
     assert page_title(cached_client, path) == f"Title: {title}"
-    cached_client.portal.call(cached_client.app.state.counts.settle)  # type: ignore[union-attr]
+    cached_client.portal.call(cached_client.app.state.catalog.counts.settle)  # type: ignore[union-attr]
     assert page_title(cached_client, path) == "Title: Retitled"
 
 

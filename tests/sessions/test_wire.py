@@ -11,7 +11,7 @@ from itsdangerous.encoding import base64_encode
 
 from locallibrary.sessions import SessionConfig
 from locallibrary.sessions import keys as session_keys
-from locallibrary.sessions.cookies import set_cookie_header
+from locallibrary.sessions.cookies import session_cookies, set_cookie_header
 from locallibrary.sessions.deferred import SALT, DeferredSessions
 from locallibrary.sessions.keys import ALPHABET, KEY_LENGTH, is_well_formed, new_session_key
 
@@ -41,6 +41,24 @@ def test_keys_are_well_formed_and_do_not_repeat() -> None:
     drawn = [new_session_key() for _ in range(1000)]
     assert all(is_well_formed(key) for key in drawn)
     assert len(set(drawn)) == len(drawn)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("theme=dark", (None, None)),
+        (f"sessionid={KEY}", (KEY, None)),
+        (f"sessionid_new=token; theme=dark; sessionid={KEY}", (KEY, "token")),
+        # The first well-formed key wins; the companion's first value, whatever it holds.
+        (f"sessionid=junk;sessionid={KEY}; sessionid={'b' * KEY_LENGTH}", (KEY, None)),
+        ("sessionid_new=first; sessionid_new=second; sessionid=short", (None, "first")),
+        (f"xsessionid={KEY}; sessionid_newer=token", (None, None)),
+    ],
+)
+def test_the_session_key_and_its_companion_are_read_from_the_cookies(
+    header: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert session_cookies(header, "sessionid", "sessionid_new") == expected
 
 
 def test_the_cookie_header_carries_every_attribute() -> None:

@@ -13,8 +13,8 @@ new on every request, so no page is ever served again.
 A page is also kept gzip-compressed, once a browser that accepts gzip has asked for it:
 compressing a 4 KB page takes about 40 µs, more than everything else a cached page costs.
 
-Views go through `cached_page` (a whole response) or `cached_part` (bytes to assemble, as the
-home page does around each visitor's counts box).
+Views go through `page` (a whole response) or `part` (bytes to assemble, as the home page does
+around each visitor's counts box).
 """
 
 from __future__ import annotations
@@ -45,8 +45,12 @@ class _Page:
 
 
 class PageCache:
-    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+    """The pages kept, by all they depend on besides the catalog; `notice` is the site notice,
+    which shows on every page of a visitor who has not dismissed it."""
+
+    def __init__(self, max_pages: int = MAX_PAGES, notice: str = "") -> None:
         self.max_pages = max_pages
+        self.notice = notice
         self._pages: OrderedDict[Hashable, _Page] = OrderedDict()
 
     def get(self, key: Hashable, counts: CatalogCounts, gzipped: bool = False) -> bytes | None:
@@ -69,41 +73,36 @@ class PageCache:
         if len(self._pages) > self.max_pages:
             self._pages.popitem(last=False)
 
+    def key(self, request: Request, variant: tuple[object, ...]) -> tuple[object, ...]:
+        """All a page depends on besides the catalog: its URL, the notice, and `variant`, what
+        the view reads of the request and the session."""
+        scope = request.scope
+        notice = sees_notice(self.notice, request.session)
+        return (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
 
-def page_key(request: Request, variant: tuple[object, ...]) -> tuple[object, ...]:
-    """All a page depends on besides the catalog: its URL, the notice, and `variant`, what the
-    view reads of the request and the session."""
-    scope = request.scope
-    notice = sees_notice(request.app.state.settings.notice, request.session)
-    return (scope.get("root_path", ""), scope["path"], scope["query_string"], notice, *variant)
+    async def page(
+        self, request: Request, counts: CatalogCounts, variant: tuple[object, ...], render: Render
+    ) -> Response:
+        """The page from memory, or rendered by `render` and kept if it is a 200."""
+        key = self.key(request, variant)
+        body = self.get(key, counts)
+        if body is not None:
+            if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
+                # As the compression middleware would send it, without compressing it again.
+                return HTMLResponse(self.get(key, counts, gzipped=True), headers=GZIPPED)
+            return HTMLResponse(body)
+        response = await render()
+        if response.status_code == 200:
+            self.put(key, counts, bytes(response.body))
+        return response
 
-
-async def cached_page(
-    request: Request, counts: CatalogCounts, variant: tuple[object, ...], render: Render
-) -> Response:
-    """The page from the app's page cache, or rendered by `render` and kept if it is a 200."""
-    pages: PageCache = request.app.state.pages
-    key = page_key(request, variant)
-    body = pages.get(key, counts)
-    if body is not None:
-        if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
-            # As the compression middleware would send it, without compressing it again.
-            return HTMLResponse(pages.get(key, counts, gzipped=True), headers=GZIPPED)
-        return HTMLResponse(body)
-    response = await render()
-    if response.status_code == 200:
-        pages.put(key, counts, bytes(response.body))
-    return response
-
-
-async def cached_part(
-    request: Request, counts: CatalogCounts, variant: tuple[object, ...], render: Render
-) -> bytes:
-    """Part of a page, from the page cache or rendered by `render` (which always succeeds)."""
-    pages: PageCache = request.app.state.pages
-    key = page_key(request, variant)
-    body = pages.get(key, counts)
-    if body is None:
-        body = bytes((await render()).body)
-        pages.put(key, counts, body)
-    return body
+    async def part(
+        self, request: Request, counts: CatalogCounts, variant: tuple[object, ...], render: Render
+    ) -> bytes:
+        """Part of a page, from memory or rendered by `render` (which always succeeds)."""
+        key = self.key(request, variant)
+        body = self.get(key, counts)
+        if body is None:
+            body = bytes((await render()).body)
+            self.put(key, counts, body)
+        return body

@@ -13,26 +13,22 @@ from locallibrary.sessions.keys import is_well_formed
 _COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
 
 
-def session_key_from(cookie_header: str, name: str) -> str | None:
-    """The first well-formed session key among the request's cookies named `name`.
+def session_cookies(cookie_header: str, name: str, companion: str) -> tuple[str | None, str | None]:
+    """The session key and the companion cookie's value, in one pass over the request's cookies.
 
-    Every other value (garbage, overlong, non-ASCII, a second cookie of the same name) is
-    ignored without being looked up.
+    The key is the first well-formed value of the cookie `name`; every other value (garbage,
+    overlong, non-ASCII) is ignored without being looked up. The companion is the first value
+    of the cookie `companion`, whatever it holds.
     """
-    for pair in cookie_header.split(";"):
-        cookie_name, _, value = pair.strip().partition("=")
-        if cookie_name == name and is_well_formed(value):
-            return value
-    return None
-
-
-def cookie_value(cookie_header: str, name: str) -> str | None:
-    """The first value of the cookie `name`, whatever it holds."""
+    key = companion_value = None
     for pair in cookie_header.split(";"):
         cookie_name, _, value = pair.strip().partition("=")
         if cookie_name == name:
-            return value
-    return None
+            if key is None and is_well_formed(value):
+                key = value
+        elif cookie_name == companion and companion_value is None:
+            companion_value = value
+    return key, companion_value
 
 
 def set_cookie_header(

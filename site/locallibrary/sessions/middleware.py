@@ -16,9 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.cookies import (
-    cookie_value,
     delete_cookie_header,
-    session_key_from,
+    session_cookies,
     set_cookie_header,
 )
 from locallibrary.sessions.deferred import DeferredSessions
@@ -49,8 +48,11 @@ class SessionMiddleware:
             return
 
         cookie_header = _header(scope, b"cookie")
-        key = session_key_from(cookie_header, self.config.cookie_name) if cookie_header else None
-        companion = cookie_value(cookie_header, self.companion_name) if cookie_header else None
+        key, companion = (
+            session_cookies(cookie_header, self.config.cookie_name, self.companion_name)
+            if cookie_header
+            else (None, None)
+        )
         data = await self.store.load(key) if key else None
         deferred = False
         if key and data is None and companion and self.deferred:

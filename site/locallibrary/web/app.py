@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from locallibrary.catalog import views as catalog
+from locallibrary.catalog import views
 from locallibrary.catalog.counts import CountsCache
 from locallibrary.catalog.page_cache import MAX_PAGES, PageCache
 from locallibrary.database import create_database
@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         session_store = CachedStore(stored_sessions, max_age=settings.session_cache_seconds)
 
     counts = CountsCache(settings.catalog_cache_seconds)
+    # With the catalog cache off, the counts are new on every request and no page is kept.
+    pages = PageCache(MAX_PAGES if settings.catalog_cache_seconds > 0 else 0, settings.notice)
+    catalog = views.CatalogViews(database, counts, pages)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,16 +77,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
             Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
-            Route("/", catalog.home_redirect),
+            Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
-                catalog.set_per_page,
+                views.set_per_page,
                 methods=["POST"],
                 name="set_per_page",
             ),
             Route(
                 "/catalog/notice/dismiss",
-                catalog.dismiss_notice,
+                views.dismiss_notice,
                 methods=["POST"],
                 name="dismiss_notice",
             ),
@@ -107,10 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.database = database
-    app.state.counts = counts
-    # With the catalog cache off, the counts are new on every request and no page is kept.
-    app.state.pages = PageCache(MAX_PAGES if settings.catalog_cache_seconds > 0 else 0)
+    app.state.catalog = catalog  # the tests reach its counts through it
     app.state.paths = {}  # route paths already looked up, for path_for() in templates
     return app
 
