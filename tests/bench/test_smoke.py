@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -24,3 +25,14 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
     expected = {"ceiling", "home (returning)", "poll", "book list p1", "book detail (any book)"}
     assert expected <= set(names), result.stdout
     assert "**PASS** zero errors" in result.stdout, result.stdout
+
+
+def test_the_in_process_timing_runs_for_a_row_and_the_ceiling() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/inprocess.py", "poll", "--requests", "20", "--rounds", "1"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    timings = re.findall(r"^(poll|ceiling) \(([^)]*)\): warm +[\d.]+ µs, cold +[\d.]+ µs$",
+                         result.stdout, re.MULTILINE)
+    assert timings == [("poll", "/catalog/_counts"), ("ceiling", "/")], result.stdout
