@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from locallibrary.web.compression import Compression
+from locallibrary.web.compression import Compression, accepts_gzip
 
 PAGE = "<p>" + "A page of the catalog. " * 100 + "</p>"
 GZIP = {"accept-encoding": "gzip, deflate, br"}
@@ -93,3 +93,36 @@ def test_a_streamed_page_is_compressed_chunk_by_chunk(client: TestClient) -> Non
     assert headers["content-encoding"] == "gzip" and "content-length" not in headers
     assert gzip.decompress(body) == PAGE.encode() * 3
     assert "Accept-Encoding" in headers["vary"]
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "accepted"),
+    [
+        ([], False),
+        (["gzip, deflate, br, zstd"], True),
+        (["deflate, GZip;q=0.5"], True),
+        (["identity"], False),
+        (["gzip;q=0, deflate"], False),
+        (["gzip; q=0.000"], False),
+        (["gzip;q=oops"], False),
+        (["*"], True),
+        (["*;q=0"], False),
+        (["br, *;q=0.1"], True),
+        (["*, gzip;q=0"], False),
+        (["x-gzip"], True),
+        (["br", "gzip"], True),  # two headers are one list
+        (["gzipped, nogzip"], False),
+    ],
+)
+def test_gzip_is_accepted_as_the_accept_encoding_header_weighs_it(
+    accept_encoding: list[str], accepted: bool
+) -> None:
+    headers = [(b"accept-encoding", value.encode()) for value in accept_encoding]
+    assert accepts_gzip({"type": "http", "headers": headers}) is accepted
+
+
+def test_a_browser_that_refuses_gzip_gets_the_page_as_it_is(client: TestClient) -> None:
+    response = client.get("/page", headers={"accept-encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in response.headers
+    assert response.text == PAGE
+    assert "Accept-Encoding" in response.headers["vary"]

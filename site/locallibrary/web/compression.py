@@ -25,10 +25,33 @@ VARY = (b"vary", b"Accept-Encoding")
 
 
 def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's Accept-Encoding allows gzip: listed (or `*` is) with a weight above
+    0, as RFC 9110 says; `gzip;q=0` refuses it. No header, no gzip."""
+    accepted = b""
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
-            return b"gzip" in value.lower()
-    return False
+            accepted += b"," + value  # several headers are one list
+    wildcard = False
+    for item in accepted.lower().split(b","):
+        coding, _, parameters = item.partition(b";")
+        coding = coding.strip()
+        if coding in (b"gzip", b"x-gzip"):
+            return _weight(parameters) > 0
+        if coding == b"*":
+            wildcard = _weight(parameters) > 0
+    return wildcard
+
+
+def _weight(parameters: bytes) -> float:
+    """The `q` of a coding's parameters: 1 when absent, 0 when unreadable (not sent gzip)."""
+    for parameter in parameters.split(b";"):
+        name, _, value = parameter.partition(b"=")
+        if name.strip() == b"q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 class Compression:
