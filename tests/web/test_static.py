@@ -7,14 +7,15 @@ import re
 
 from starlette.testclient import TestClient
 
-from locallibrary.settings import STATIC_DIR
+from locallibrary.settings import STATIC_DIR, Settings
+from locallibrary.web.app import create_app
 from tests.html import parse
 
 
-def asset_urls(client: TestClient) -> list[str]:
-    tree = parse(client.get("/catalog/").text)
+def asset_urls(client: TestClient, page: str = "/catalog/") -> list[str]:
+    response = client.get(page)
     return [n.attributes.get("src") or n.attributes.get("href") or ""
-            for n in tree.css("script[src], link[href]")]
+            for n in parse(response.text).css("script[src], link[href]")]
 
 
 def test_pages_reference_assets_by_content_hash(client: TestClient) -> None:
@@ -50,3 +51,17 @@ def test_revalidation_answers_not_modified(client: TestClient) -> None:
 def test_html_pages_are_compressed_when_accepted(client: TestClient) -> None:
     response = client.get("/catalog/books/", headers={"accept-encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
+
+
+def test_a_site_served_below_a_root_path_links_and_serves_its_assets_there(
+    settings: Settings,
+) -> None:
+    app = create_app(settings)
+    with TestClient(app, base_url="http://testserver", root_path="/library") as client:
+        urls = asset_urls(client, "/library/catalog/")
+        assert len(urls) == 4 and all(u.startswith("/library/static/") for u in urls), urls
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+        missing = client.get("/library/static/css/missing.css")
+        assert missing.status_code == 404
+        assert asset_urls(client, "/library/static/css/missing.css") == urls  # the site's 404

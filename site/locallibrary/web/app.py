@@ -29,7 +29,7 @@ from locallibrary.web import errors, heap
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
-from locallibrary.web.static import serve_static
+from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import templates
 from locallibrary.web.unavailable import ServiceUnavailable
 
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(serve_static, debug=settings.debug),
+            Middleware(StaticFiles, debug=settings.debug),
             Middleware(DatabaseLifespan, database=database),
             Middleware(HealthCheck, database=database),
             Middleware(CrossOriginProtection),

@@ -12,37 +12,52 @@ from pathlib import Path
 
 from servestatic import ServeStaticASGI
 from servestatic.manifest_hash import hash_path
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR
 
 ONE_YEAR = 365 * 24 * 3600
+PREFIX = "/static/"
 ROOTS = {
     "/static/vendor/htmx/": NODE_MODULES_DIR / "htmx.org" / "dist",
     "/static/": STATIC_DIR,
 }
 
 
-def serve_static(app: ASGIApp, *, debug: bool) -> ServeStaticASGI:
-    """Wrap `app`: requests for known static files are answered here, the rest go to `app`.
+class StaticFiles:
+    """Pure ASGI middleware: a request under `/static/` (below the root path the site is served
+    at, if any) is answered from servestatic's files in memory; the rest go on to `app`.
 
+    A `/static/` URL that names no file goes on to `app` too, which answers with the site's 404.
     In debug the files are looked up on every request (edits show at once) and not cached.
     """
-    static = ServeStaticASGI(
-        app,
-        root=STATIC_DIR,
-        prefix="static/",
-        autorefresh=debug,
-        max_age=0 if debug else ONE_YEAR,
-        immutable_file_test=lambda path, url: not debug,
-    )
-    static.add_files(ROOTS["/static/vendor/htmx/"], prefix="static/vendor/htmx/")
-    return static
+
+    def __init__(self, app: ASGIApp, *, debug: bool) -> None:
+        self.app = app
+        self.files = ServeStaticASGI(
+            app,
+            root=STATIC_DIR,
+            prefix="static/",
+            autorefresh=debug,
+            max_age=0 if debug else ONE_YEAR,
+            immutable_file_test=lambda path, url: not debug,
+        )
+        self.files.add_files(ROOTS["/static/vendor/htmx/"], prefix="static/vendor/htmx/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # servestatic knows the files by their path below the root path.
+            path = scope["path"].removeprefix(scope.get("root_path", ""))
+            if path.startswith(PREFIX):
+                await self.files({**scope, "path": path}, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
-def static_url(path: str) -> str:
-    """The URL of a static file, e.g. `css/site.css` or `vendor/htmx/htmx.min.js`."""
-    return f"/static/{path}?v={_version(path)}"
+def static_url(path: str, root_path: str = "") -> str:
+    """The URL of a static file, e.g. `css/site.css` or `vendor/htmx/htmx.min.js`, for a site
+    served at `root_path`."""
+    return f"{root_path}{PREFIX}{path}?v={_version(path)}"
 
 
 @cache

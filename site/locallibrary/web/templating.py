@@ -41,8 +41,15 @@ def path_for(context: Context, name: str, /, **path_params: Any) -> str:
     return str(request.scope.get("root_path", "")) + path
 
 
+@pass_context
+def static_url_for(context: Context, path: str, /) -> str:
+    """`static_url(path)` in templates: the file's URL below the root path the page came from."""
+    request: Request = context["request"]
+    return static_url(path, str(request.scope.get("root_path", "")))
+
+
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site_context])
 templates.env.globals["path_for"] = path_for
-templates.env.globals["static_url"] = static_url
+templates.env.globals["static_url"] = static_url_for
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
