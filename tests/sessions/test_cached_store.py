@@ -63,6 +63,20 @@ async def test_a_loaded_copy_can_be_changed_without_changing_the_cache() -> None
 
 
 @pytest.mark.anyio
+async def test_copies_of_a_session_of_plain_values_are_independent_too() -> None:
+    clock = FakeClock(1_000.0)
+    cached = CachedStore(MemoryStore(clock), clock=clock)
+    await cached.create("k", '{"n": 1, "seen": true}', 2_000)
+    for _ in range(3):  # the first read decodes; the next ones copy what it decoded
+        loaded = await cached.load("k")
+        assert loaded == {"n": 1, "seen": True}
+        loaded["n"] = 99
+        del loaded["seen"]
+    await cached.update("k", add(n=1), 2_000)
+    assert await cached.load("k") == {"n": 2, "seen": True}
+
+
+@pytest.mark.anyio
 async def test_writes_go_through_and_the_cache_holds_the_merged_row() -> None:
     clock = FakeClock(1_000.0)
     inner = CountingStore(clock)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from locallibrary.web.security import SecurityHeaders
 from tests.db import session_rows
 from tests.html import parse, text
 
@@ -30,6 +36,16 @@ def test_hsts_only_over_https(settings: object) -> None:
 
     with TestClient(create_app(settings), base_url="https://testserver") as client:  # type: ignore[arg-type]
         assert client.get("/catalog/").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_a_security_header_the_response_sets_itself_is_left_as_set() -> None:
+    async def framed(request: Request) -> Response:
+        return PlainTextResponse("ok", headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    app = Starlette(routes=[Route("/", framed)], middleware=[Middleware(SecurityHeaders)])
+    response = TestClient(app).get("/")
+    assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert response.headers["x-content-type-options"] == "nosniff"  # the others are added
 
 
 def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:

@@ -12,6 +12,9 @@ _ENCODER = json.JSONEncoder(
 )
 _DECODER = json.JSONDecoder()
 
+# The JSON values that cannot change in place (bool is an int): only a list or dict can.
+SCALARS = (str, int, float, type(None))
+
 
 class SessionError(Exception):
     """Base class of the session framework's errors."""

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from locallibrary.sessions.codec import encode, encode_value
+from locallibrary.sessions.codec import SCALARS, encode, encode_value
 from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.keys import new_session_key
@@ -262,7 +262,7 @@ class Session(MutableMapping[str, Any]):
         """
         self._loaded = dict(self._data)
         self._loaded_texts = {
-            k: encode_value(k, v) for k, v in self._data.items() if not isinstance(v, _IMMUTABLE)
+            k: encode_value(k, v) for k, v in self._data.items() if not isinstance(v, SCALARS)
         }
 
     def _loaded_text(self, key: str) -> str | None:
@@ -300,9 +300,6 @@ class Session(MutableMapping[str, Any]):
         # What the next save compares with, and what this request now reads, is the merged data.
         self._data = merged
         return text
-
-
-_IMMUTABLE = (str, int, float, type(None))  # bool is an int
 
 
 def _is_int(value: object) -> bool:

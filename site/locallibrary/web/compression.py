@@ -78,7 +78,9 @@ class Compression:
                     start, passing = None, True
                 await send(message)
             elif message["type"] == "http.response.start":
-                passing = message["status"] in PASSED_THROUGH or not _compressible(message)
+                passing = message["status"] in PASSED_THROUGH or not _compressible(
+                    message, self.minimum_size
+                )
                 if passing:
                     await send(message)
                 else:
@@ -112,7 +114,9 @@ class Compression:
         await self.app(scope, receive, send_compressed)
 
 
-def _compressible(start: Message) -> bool:
+def _compressible(start: Message, minimum_size: int) -> bool:
+    """Whether the response may be compressed: text, not encoded yet, and not declared shorter
+    than `minimum_size` (a shorter one is sent at once, not held back for its body)."""
     content_type = b""
     for name, value in start.get("headers", []):
         lowered = name.lower()
@@ -120,6 +124,8 @@ def _compressible(start: Message) -> bool:
             return False
         if lowered == b"content-type":
             content_type = value.lower()
+        elif lowered == b"content-length" and value.isdigit() and int(value) < minimum_size:
+            return False
     return content_type.startswith(COMPRESSED_TYPES)
 
 

@@ -50,8 +50,13 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message["headers"] = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in added if header[0] not in present)
+                for name, _ in headers:
+                    if name.lower() in _NAMES:  # the response set one itself: it stays as set
+                        present = {name.lower() for name, _ in headers}
+                        headers.extend(header for header in added if header[0] not in present)
+                        break
+                else:
+                    headers.extend(added)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -59,6 +64,7 @@ class SecurityHeaders:
 
 _HEADERS = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
 _HTTPS_HEADERS = [*_HEADERS, (b"strict-transport-security", HSTS.encode())]
+_NAMES = frozenset(name for name, _ in _HTTPS_HEADERS)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -15,10 +15,33 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from locallibrary.sessions.codec import decode
+from locallibrary.sessions.codec import SCALARS, decode
 from locallibrary.sessions.stores.base import Merge, SessionStore
+
+
+@dataclass(slots=True)
+class _Entry:
+    text: str  # the session as the store holds it
+    expires_at: int
+    cached_at: float
+    flat: dict[str, Any] | None = None  # its data once read, if no value is a list or dict
+
+    def data(self) -> dict[str, Any]:
+        """A fresh copy of the data: the caller may change it.
+
+        Most sessions hold only strings, numbers and booleans, which cannot change in place:
+        for those, copying the dict is enough, and the JSON is decoded once, not on every read.
+        """
+        if self.flat is not None:
+            return dict(self.flat)
+        data = decode(self.text)
+        if all(isinstance(value, SCALARS) for value in data.values()):
+            self.flat = data
+            return dict(data)
+        return data
 
 
 class CachedStore(SessionStore):
@@ -33,15 +56,14 @@ class CachedStore(SessionStore):
         self.max_age = max_age
         self.max_entries = max_entries
         self.clock = clock
-        # key -> (JSON text, expires_at, cached_at), least recently used first
-        self._entries: OrderedDict[str, tuple[str, int, float]] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
 
     async def load(self, key: str) -> dict[str, Any] | None:
         now = self.clock()
         entry = self._entries.get(key)
-        if entry is not None and now - entry[2] < self.max_age and entry[1] > now:
+        if entry is not None and now - entry.cached_at < self.max_age and entry.expires_at > now:
             self._entries.move_to_end(key)
-            return decode(entry[0])  # a fresh copy: the caller may change it
+            return entry.data()
         data = await self.store.load(key)
         if data is None:
             self._entries.pop(key, None)
@@ -76,12 +98,12 @@ class CachedStore(SessionStore):
 
     async def clear_expired(self) -> int:
         now = self.clock()
-        for key in [k for k, (_, expires_at, _) in self._entries.items() if expires_at <= now]:
+        for key in [k for k, entry in self._entries.items() if entry.expires_at <= now]:
             del self._entries[key]
         return await self.store.clear_expired()
 
     def _remember(self, key: str, text: str, expires_at: int) -> None:
-        self._entries[key] = (text, expires_at, self.clock())
+        self._entries[key] = _Entry(text, expires_at, self.clock())
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
