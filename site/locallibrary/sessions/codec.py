@@ -32,7 +32,7 @@ def encode_value(key: str, value: Any) -> str:
     """One value as canonical JSON (sorted keys), naming the session key when it cannot be."""
     try:
         text = _ENCODER.encode(value)
-        text.encode("utf-8")  # a lone surrogate is valid to json.dumps, not to UTF-8
+        text.encode("utf-8")  # a lone surrogate is valid to the JSON encoder, not to UTF-8
     except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
         raise SessionDataError(f"session[{key!r}] cannot be stored as JSON: {error}") from None
     return text

@@ -27,6 +27,9 @@ TEST_COOKIE_VALUE = "worked"
 
 
 class Session(MutableMapping[str, Any]):
+    _loaded: dict[str, Any]  # the data as loaded or last saved (see _remember_loaded)
+    _loaded_texts: dict[str, str]  # the JSON text of its lists and dicts, taken then
+
     def __init__(
         self,
         key: str | None,
