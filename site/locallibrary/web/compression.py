@@ -31,6 +31,8 @@ def accepts_gzip(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
             accepted += b"," + value  # several headers are one list
+    if not accepted:
+        return False
     wildcard = False
     for item in accepted.lower().split(b","):
         coding, _, parameters = item.partition(b";")
