@@ -31,6 +31,9 @@ from typing import Any
 
 import uvloop
 
+from locallibrary.settings import Settings
+from locallibrary.web.app import create_app
+
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
@@ -138,9 +141,6 @@ async def main(args: argparse.Namespace) -> None:
         for name in bench.SITE_SETTINGS:
             os.environ.pop(name, None)
         os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-        from locallibrary.settings import Settings
-        from locallibrary.web.app import create_app
-
         site = create_app(Settings.from_environ(env_file=os.devnull))  # no stray .env
 
         async def on_the_site() -> None:
