@@ -24,7 +24,8 @@ def per_page(session: Session) -> int:
 def sees_notice(notice: str, session: Session | None) -> bool:
     """Whether the site notice shows: there is one, and this session has not dismissed it.
 
-    Pages served outside the session middleware (a missing static file's 404) show it.
+    Pages answered outside the session middleware (the 403 of a cross-origin form, the 503
+    page) have no session, and show it.
     """
     return bool(notice) and not (session is not None and session.get(NOTICE_DISMISSED))
 

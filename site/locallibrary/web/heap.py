@@ -10,9 +10,9 @@ returning home page: about 3,900 requests/s and a p99 of 30 ms before, 4,600-4,9
 after.
 
 So while the site serves, what is alive after start-up is frozen (`gc.freeze()`: never looked
-at again) and the youngest objects are looked at every 50,000 allocations (a few megabytes). Both are undone when
-the site stops, so that a process that starts the site more than once (the tests) keeps
-collecting what it leaves behind.
+at again) and the youngest objects are looked at every 50,000 allocations (a few megabytes).
+Both are undone when the site stops, so that a process that starts the site more than once
+(the tests) keeps collecting what it leaves behind.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ MAX_CACHED_PATHS = 4096
 
 def _site_context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
-    # Pages served outside the session middleware (static 404s) render without a session.
+    # Pages answered outside the session middleware (cross-origin 403, 503) have no session.
     session = request.scope.get("session")
     return {
         "settings": settings,
