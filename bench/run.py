@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import hashlib
 import http.cookiejar
+import itertools
 import os
 import platform
 import re
@@ -43,7 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,8 @@ ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "book list p1", "
 # demo catalog every book fits in that cache, so this row is no target and is not compared
 # between sizes.
 ANY_BOOK = "book detail (any book)"
-ID_SLOT = "{id}"  # in a row's path: wrk puts a random book id there on every request
+ID_SLOT = "{id}"  # in a row's path: wrk puts a random id of the row's range there each time
+NONCE_SLOT = "{nonce}"  # and there a random number, in a query parameter that the site ignores
 MAX_DROP = 0.10  # requests/s from the demo catalog to a larger one
 MAX_RSS_MB = 120.0
 NOISY_OTHERS = 0.10  # cores used by other processes during a row that make it suspect
@@ -460,39 +462,56 @@ class WrkResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
-            connections: int, log: Log | None, ids: tuple[int, int] | None = None) -> WrkResult:
-    """wrk on `url`; with `ids`, the {id} in its path is a random id in that range each time."""
+_wrk_runs = itertools.count(1)  # each wrk run seeds its random paths with its own number
+
+
+def concrete(path: str, ids: tuple[int, int] | None) -> str:
+    """`path` with its slots filled in once: the lowest id for {id}, 0 for {nonce}."""
+    return path.replace(ID_SLOT, str(ids[0]) if ids else "").replace(NONCE_SLOT, "0")
+
+
+def wrk_command(base: str, paths: Sequence[str], headers: dict[str, str], duration: int,
+                threads: int, connections: int, ids: tuple[int, int] | None = None,
+                delay_ms: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """wrk's argv and environment for bench/report.lua: each request asks for one of `paths`
+    (at random when there are several), their {id} a random id in `ids`, their {nonce} a random
+    number; with `delay_ms`, each connection waits that long after each response."""
+    if any(ID_SLOT in path for path in paths) and ids is None:
+        raise BenchError(f"{paths[0]}: a path with {ID_SLOT} needs a range of ids")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
     for number, (name, value) in enumerate(headers.items(), start=1):
         env[f"BENCH_HEADER_{number}"] = f"{name}: {value}"
-    if ids is not None:
-        env["BENCH_PATH"] = urllib.parse.urlsplit(url).path
-        env["BENCH_ID_LOW"], env["BENCH_ID_HIGH"] = str(ids[0]), str(ids[1])
-        url = url.replace(ID_SLOT, str(ids[0]))
+    if len(paths) > 1 or any(slot in paths[0] for slot in (ID_SLOT, NONCE_SLOT)):
+        env["BENCH_PATHS"] = "\n".join(paths)
+        if ids is not None:
+            env["BENCH_ID_LOW"], env["BENCH_ID_HIGH"] = str(ids[0]), str(ids[1])
+    env["BENCH_SEED"] = str(next(_wrk_runs))
+    if delay_ms is not None:
+        env["BENCH_DELAY_MS"] = str(delay_ms)
     argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
-            "--latency", "-s", str(LUA), url]
-    try:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True,
-                              timeout=duration + WRK_GRACE)
-    except subprocess.TimeoutExpired as error:
-        raise BenchError(
-            f"wrk did not finish within {duration + WRK_GRACE:.0f} s on {url}") from error
-    if log is not None:
-        # The session key is shortened: the results file is committed.
-        shown = {k: (v[:14] + "…" if k == "Cookie" and len(v) > 15 else v)
-                 for k, v in headers.items()}
-        log.keep(f"$ {' '.join(argv[:-1])} {url}" + (f"   headers: {shown}" if shown else ""))
-        log.keep(done.stdout.rstrip())
-        if done.stderr.strip():
-            log.keep(done.stderr.rstrip())
-        log.keep("")
-    if done.returncode != 0:
-        output = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        raise BenchError(f"wrk exited with {done.returncode} on {url}: {' / '.join(output[:3])}")
-    match = re.search(r"^BENCH_RESULT (.*)$", done.stdout, re.MULTILINE)
+            "--latency", "-s", str(LUA), base + concrete(paths[0], ids)]
+    return argv, env
+
+
+def keep_output(log: Log, argv: list[str], headers: dict[str, str], stdout: str,
+                stderr: str, label: str = "") -> None:
+    # The session key is shortened: the results file is committed.
+    shown = {k: (v[:14] + "…" if k == "Cookie" and len(v) > 15 else v) for k, v in headers.items()}
+    log.keep(f"{label}$ {' '.join(argv)}" + (f"   headers: {shown}" if shown else ""))
+    log.keep(stdout.rstrip())
+    if stderr.strip():
+        log.keep(stderr.rstrip())
+    log.keep("")
+
+
+def wrk_result(returncode: int, stdout: str, stderr: str, url: str) -> WrkResult:
+    """The numbers of report.lua's BENCH_RESULT line, or a BenchError saying why there are none."""
+    if returncode != 0:
+        output = (stderr.strip() or stdout.strip()).splitlines()
+        raise BenchError(f"wrk exited with {returncode} on {url}: {' / '.join(output[:3])}")
+    match = re.search(r"^BENCH_RESULT (.*)$", stdout, re.MULTILINE)
     if not match:
-        raise BenchError(f"wrk printed no BENCH_RESULT line for {url}:\n{done.stdout}")
+        raise BenchError(f"wrk printed no BENCH_RESULT line for {url}:\n{stdout}")
     values = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
     return WrkResult(
         requests=values["requests"],
@@ -502,6 +521,29 @@ def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
         status_errors=values["status"],
         socket_errors=values["connect"] + values["read"] + values["write"] + values["timeout"],
     )
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """("http://host:port", "/path?query") of a URL whose path may hold slots."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}", url[len(f"{parts.scheme}://{parts.netloc}"):]
+
+
+def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
+            connections: int, log: Log | None, ids: tuple[int, int] | None = None) -> WrkResult:
+    """wrk on `url`; its path may hold slots: {id}, a random id in `ids` on every request, and
+    {nonce}, a random number (a query parameter the site ignores, so that no cached page fits)."""
+    base, path = split_url(url)
+    argv, env = wrk_command(base, [path], headers, duration, threads, connections, ids)
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True,
+                              timeout=duration + WRK_GRACE)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(
+            f"wrk did not finish within {duration + WRK_GRACE:.0f} s on {url}") from error
+    if log is not None:
+        keep_output(log, [*argv[:-1], url], headers, done.stdout, done.stderr)
+    return wrk_result(done.returncode, done.stdout, done.stderr, url)
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,7 +615,7 @@ def measure(server: Server, name: str, request: str, path: str, headers: dict[st
                          f"waiting {args.quiet_wait:g} s for it to quieten")
     statuses = set()
     for _ in range(WARM_REQUESTS):  # compiles templates, fills caches; also a check of the URL
-        statuses.add(get(url.replace(ID_SLOT, str(ids[0]) if ids else ""), headers)[0])
+        statuses.add(get(server.base + concrete(path, ids), headers)[0])
     if statuses != {200}:
         # Not fatal: wrk counts every status over 399 as an error, and the row shows it.
         notes.append(f"{name}: GET {path} answered {sorted(statuses)} before the load "
