@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import http.cookiejar
 import itertools
+import math
 import os
 import platform
 import re
@@ -66,6 +67,8 @@ STOP_TIMEOUT = 10
 HTTP_TIMEOUT = 10
 WRK_GRACE = 30  # on top of the row's duration
 WARM_REQUESTS = 20  # sequential requests before each row, besides the --warmup seconds
+DRAIN_TIMEOUT = 120  # for the server to finish the requests a wrk run left behind
+DRAIN_WINDOW, DRAIN_IDLE = 0.2, 0.10  # idle: under a tenth of a core over the window
 
 # Settings the site reads from the environment; the benchmark clears them all so that the site
 # runs on its defaults, in production mode (DEBUG unset), whatever the caller's shell holds.
@@ -86,12 +89,40 @@ RATIO_TARGETS = (
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
 )
-ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "book list p1", "book list deep",
-             "book detail", "book detail (any book)")
+ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "book list p1",
+             "book list (middle)", "book list deep", "book detail", "book detail (any book)",
+             "book list p1 (uncached)", "book list (any middle page)")
 # A different book on every request: what a page costs when it is not in the page cache. On the
-# demo catalog every book fits in that cache, so this row is no target and is not compared
-# between sizes.
+# demo catalog every book fits in that cache, so this row has no rate target and is not compared
+# between sizes; its tail is a target (TAIL_TARGETS).
 ANY_BOOK = "book detail (any book)"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two rows of one size's run compared: `row`'s requests/s as a fraction of `reference`'s
+    (at least `bound`), or with `metric` "p99" its p99 as a multiple of the reference's (at
+    most `bound`). One that is no target is reported beside the targets, with `why`."""
+
+    row: str
+    reference: str
+    bound: float
+    metric: str = "req/s"
+    target: bool = True
+    why: str = ""
+
+
+PAIRS = (
+    # A fixed URL is rendered once per CATALOG_CACHE_SECONDS and then sent from memory, so the
+    # cached pair hides what a page number costs; the uncached pair renders on every request.
+    Pair("book list (any middle page)", "book list p1 (uncached)", 0.90),
+    Pair("book list (middle)", "book list p1", 0.90, target=False,
+         why="both mostly sent from the page cache, which hides what a page number costs; "
+         "the uncached pair is the target"),
+)
+TAIL_TARGETS = ((ANY_BOOK, 5.0),)  # the row's p99 at most this many times its p50
+LIST_PER_PAGE = 10  # the site's default page size, which the bench's visitors keep
+MIDDLE_BAND = 0.10  # "a middle page": within this fraction of the page count of the middle one
 ID_SLOT = "{id}"  # in a row's path: wrk puts a random id of the row's range there each time
 NONCE_SLOT = "{nonce}"  # and there a random number, in a query parameter that the site ignores
 MAX_DROP = 0.10  # requests/s from the demo catalog to a larger one
@@ -389,6 +420,19 @@ def wait_for_quiet(limit: float) -> float:
             return cores
 
 
+def drain(server: Server, limit: float = DRAIN_TIMEOUT) -> None:
+    """Wait until the server has finished what a wrk run left in flight. wrk stops with every
+    connection's request still open, and the server answers them all: on a slow page, seconds
+    of work that would otherwise land on the next run (or take the CPU from another server)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = process_cpu(server.pid)
+        time.sleep(DRAIN_WINDOW)
+        if process_cpu(server.pid) - before < DRAIN_WINDOW * DRAIN_IDLE:
+            return
+    raise BenchError(f"the {server.name} server was still busy {limit:.0f} s after the load")
+
+
 class CpuMeter:
     """CPU used during a row, in cores: by the server, by wrk, and by everything else.
 
@@ -604,9 +648,24 @@ def returning_cookie(base: str) -> tuple[str, list[str]]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), steps
 
 
-def measure(server: Server, name: str, request: str, path: str, headers: dict[str, str],
-            args: argparse.Namespace, log: Log, notes: list[str], label: str,
-            ids: tuple[int, int] | None = None) -> Row:
+@dataclass
+class RowPlan:
+    """What one row asks for: `path` may hold {id}, a random id from `ids` on every request, and
+    {nonce}, a random number (see report.lua)."""
+
+    name: str
+    request: str  # shown in the table
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    ids: tuple[int, int] | None = None
+
+
+CEILING = RowPlan("ceiling", "GET / (bare Starlette)", "/")
+
+
+def measure(server: Server, plan: RowPlan, args: argparse.Namespace, log: Log,
+            notes: list[str], label: str) -> Row:
+    name, path, headers, ids = plan.name, plan.path, plan.headers, plan.ids
     url = server.base + path
     if args.quiet_wait > 0:
         busy = wait_for_quiet(args.quiet_wait)
@@ -622,6 +681,7 @@ def measure(server: Server, name: str, request: str, path: str, headers: dict[st
                      f"(server log: bench/tmp/{server.log_path.name})")
     if args.warmup > 0:
         run_wrk(url, headers, args.warmup, args.threads, args.connections, None, ids)
+        drain(server)
     log.keep(f"### {label}: {name}")
     best: tuple[WrkResult, CpuMeter] | None = None
     with RssSampler(server) as sampler:
@@ -631,24 +691,34 @@ def measure(server: Server, name: str, request: str, path: str, headers: dict[st
             with CpuMeter(server.pid) as cpu:
                 result = run_wrk(url, headers, args.duration, args.threads, args.connections, log,
                                  ids)
+            drain(server)
             if best is None or result.rps > best[0].rps:
                 best = (result, cpu)
     if server.proc is not None and server.proc.poll() is not None:
         raise BenchError(f"the {server.name} server died during {name}:\n{server.log_tail()}")
     assert best is not None
     result, cpu = best
-    row = Row(name, request, result, sampler.peak_kb / 1024, cpu.server, cpu.others)
-    print(f"  {label:>8}  {name:<18} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
+    row = Row(name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others)
+    print(f"  {label:>8}  {name:<28} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
           f"p99 {result.p99_ms:7.2f} ms  errors {row.errors}  rss {row.rss_mb:.0f} MB  "
           f"server CPU {cpu.server:.0%}  others' CPU {cpu.others:.0%}", flush=True)
     return row
 
 
-# (row name, shown request, path, headers, the range of ids to put in the path's {id})
-Plan = list[tuple[str, str, str, dict[str, str], tuple[int, int] | None]]
+def middle_pages(database: Path, shown_pages: int) -> tuple[int, tuple[int, int]]:
+    """The middle page of the book list at the default page size, from the number of books in
+    the database, and the range of pages around it that the random middle rows draw from."""
+    low, high = book_ids(database)
+    pages = max(1, math.ceil((high - low + 1) / LIST_PER_PAGE))
+    if pages != shown_pages:
+        raise BenchError(f"the book list shows {shown_pages} pages; {high - low + 1} books at "
+                         f"{LIST_PER_PAGE} a page make {pages} (has the default page size changed?)")
+    middle = (pages + 1) // 2
+    spread = int(pages * MIDDLE_BAND)
+    return middle, (max(1, middle - spread), min(pages, middle + spread))
 
 
-def plan_for(app: Server, run: SizeRun, database: Path) -> Plan:
+def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
     """The site's rows, with what they need found on the running site: a stored session's
     cookie, the last page of the book list, a book that exists."""
     cookie, steps = returning_cookie(app.base)
@@ -661,18 +731,27 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> Plan:
         raise BenchError("found no book link on /catalog/books/")
     book_id = book.group(1)
     low, high = book_ids(database)
+    middle, band = middle_pages(database, last_page)
+    books = "/catalog/books/"
     return [
-        ("home (returning)", "GET /catalog/ + session cookie", "/catalog/", {"Cookie": cookie},
-         None),
-        ("home (first visit)", "GET /catalog/, no cookie", "/catalog/", {}, None),
-        ("poll", "GET /catalog/_counts + cookie, HX-Request", "/catalog/_counts",
-         {"Cookie": cookie, "HX-Request": "true"}, None),
-        ("book list p1", "GET /catalog/books/", "/catalog/books/", {}, None),
-        ("book list deep", f"GET /catalog/books/?page={last_page}",
-         f"/catalog/books/?page={last_page}", {}, None),
-        ("book detail", f"GET /catalog/book/{book_id}", f"/catalog/book/{book_id}", {}, None),
-        (ANY_BOOK, f"GET /catalog/book/<random {low}–{high}>", f"/catalog/book/{ID_SLOT}", {},
-         (low, high)),
+        RowPlan("home (returning)", "GET /catalog/ + session cookie", "/catalog/",
+                {"Cookie": cookie}),
+        RowPlan("home (first visit)", "GET /catalog/, no cookie", "/catalog/"),
+        RowPlan("poll", "GET /catalog/_counts + cookie, HX-Request", "/catalog/_counts",
+                {"Cookie": cookie, "HX-Request": "true"}),
+        RowPlan("book list p1", f"GET {books}", books),
+        RowPlan("book list (middle)", f"GET {books}?page={middle}", f"{books}?page={middle}"),
+        RowPlan("book list deep", f"GET {books}?page={last_page}", f"{books}?page={last_page}"),
+        RowPlan("book detail", f"GET /catalog/book/{book_id}", f"/catalog/book/{book_id}"),
+        RowPlan(ANY_BOOK, f"GET /catalog/book/<random {low}–{high}>", f"/catalog/book/{ID_SLOT}",
+                ids=(low, high)),
+        # A query parameter the list ignores makes every URL new to the page cache: each
+        # request renders, at page 1 as in the middle, and both fit the demo catalog too.
+        RowPlan("book list p1 (uncached)", f"GET {books}?page=1&nocache=<random>",
+                f"{books}?page=1&nocache={NONCE_SLOT}"),
+        RowPlan("book list (any middle page)",
+                f"GET {books}?page=<random {band[0]}–{band[1]}>&nocache=<random>",
+                f"{books}?page={ID_SLOT}&nocache={NONCE_SLOT}", ids=band),
     ]
 
 
@@ -689,7 +768,7 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
         log.say("")
         ceiling = servers.enter_context(
             serving(Server("ceiling", "ceiling:create_app", site_env(), "/", app_dir=BENCH)))
-        sites: dict[str, tuple[Server, Plan, int]] = {}
+        sites: dict[str, tuple[Server, list[RowPlan], int]] = {}
         for run in runs:
             env = site_env(databases[run.size])
             env["SECRET_KEY"] = secrets.token_urlsafe(32)  # production: set, and DEBUG unset
@@ -700,22 +779,17 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
             sites[run.size] = (app, plan, count_sessions(databases[run.size]))
 
         for run in runs:
-            run.rows.append(measure(ceiling, "ceiling", "GET / (bare Starlette)", "/", {},
-                                    args, log, run.notes, run.size))
+            run.rows.append(measure(ceiling, CEILING, args, log, run.notes, run.size))
         for index in range(len(next(iter(sites.values()))[1])):
             for run in runs:
                 app, plan, _ = sites[run.size]
-                name, request, path, headers, ids = plan[index]
-                if args.rows and name not in args.rows:
+                if args.rows and plan[index].name not in args.rows:
                     continue
-                run.rows.append(
-                    measure(app, name, request, path, headers, args, log, run.notes, run.size,
-                            ids))
+                run.rows.append(measure(app, plan[index], args, log, run.notes, run.size))
         # The ceiling again at the end: the better of the two is the one less disturbed by
         # whatever else the machine did, and the ratios are taken to it.
         for run in runs:
-            again = measure(ceiling, "ceiling", "GET / (bare Starlette)", "/", {}, args, log,
-                            run.notes, run.size)
+            again = measure(ceiling, CEILING, args, log, run.notes, run.size)
             first = run.rows[0]
             run.notes.append(f"ceiling: {first.result.rps:,.0f} req/s at the start, "
                              f"{again.result.rps:,.0f} at the end; the table shows the better")
@@ -763,6 +837,10 @@ def table(run: SizeRun) -> str:
     return "\n".join(lines)
 
 
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf") if a else 0.0
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -790,6 +868,47 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
             lines.append(f"- **n/a** {label} ≥ {floor:.2f} × ceiling — not run")
             continue
         add(ok, f"{label} ≥ {floor:.2f} × ceiling — " + ", ".join(parts))
+
+    for pair in PAIRS:
+        parts, ok = [], True
+        for run in runs:
+            row, reference = run.row(pair.row), run.row(pair.reference)
+            if row is None or reference is None:
+                continue
+            if pair.metric == "p99":
+                value = ratio(row.result.p99_ms, reference.result.p99_ms)
+                shown = f"{row.result.p99_ms:.1f} / {reference.result.p99_ms:.1f} ms"
+                ok &= value <= pair.bound
+            else:
+                value = ratio(row.result.rps, reference.result.rps)
+                shown = f"{row.result.rps:,.0f} / {reference.result.rps:,.0f} req/s"
+                ok &= value >= pair.bound
+            parts.append(f"{run.size}: {value:.2f} ({shown})")
+        sign = "≤" if pair.metric == "p99" else "≥"
+        text = f"{pair.row} {pair.metric} {sign} {pair.bound:.2f} × {pair.reference}'s"
+        if not parts:
+            lines.append(f"- **n/a** {text} — not run")
+        elif not pair.target:
+            lines.append(f"- (not a target) {pair.row} {pair.metric} ÷ {pair.reference}'s: "
+                         f"{pair.why} — " + ", ".join(parts))
+        else:
+            add(ok, f"{text} — " + ", ".join(parts))
+
+    for name, bound in TAIL_TARGETS:
+        parts, ok = [], True
+        for run in runs:
+            row = run.row(name)
+            if row is None:
+                continue
+            value = ratio(row.result.p99_ms, row.result.p50_ms)
+            ok &= value <= bound
+            parts.append(f"{run.size}: {value:.1f} ({row.result.p99_ms:.1f} / "
+                         f"{row.result.p50_ms:.1f} ms)")
+        text = f"{name} p99 ≤ {bound:g} × its p50"
+        if parts:
+            add(ok, f"{text} — " + ", ".join(parts))
+        else:
+            lines.append(f"- **n/a** {text} — not run")
 
     demo = next((r for r in runs if r.size == "demo"), None)
     others = [r for r in runs if r.size != "demo"]
@@ -877,7 +996,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="before each row, wait up to this many seconds for other processes "
                         "to leave the CPUs idle (default 15; --quick: 0, don't wait)")
     parser.add_argument("--rows", help="comma-separated row names to run, e.g. 'poll,book detail' "
-                        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs)")
+                        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs, and so does the "
+                        "row another is compared with)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     args = parser.parse_args(argv)
@@ -891,6 +1011,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for r in args.rows:
         if r not in ROW_NAMES:
             parser.error(f"--rows: unknown row {r!r}; the rows are {', '.join(ROW_NAMES)}")
+    # A row compared with another brings that one along, so that its target can be judged.
+    args.rows = list(dict.fromkeys(args.rows + [p.reference for p in PAIRS if p.row in args.rows]))
     args.duration = args.duration if args.duration is not None else (1 if args.quick else 5)
     args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 1)
     if args.quiet_wait is None:
