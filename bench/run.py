@@ -66,6 +66,7 @@ READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 HTTP_TIMEOUT = 10
 WRK_GRACE = 30  # on top of the row's duration
+CRAWL_LEAD = 1  # seconds a crawler runs before the measured load, and after it
 WARM_REQUESTS = 20  # sequential requests before each row, besides the --warmup seconds
 DRAIN_TIMEOUT = 120  # for the server to finish the requests a wrk run left behind
 DRAIN_WINDOW, DRAIN_IDLE = 0.2, 0.10  # idle: under a tenth of a core over the window
@@ -89,7 +90,7 @@ RATIO_TARGETS = (
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
 )
-ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "book list p1",
+ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "poll under crawl", "book list p1",
              "book list (middle)", "book list deep", "book detail", "book detail (any book)",
              "book list p1 (uncached)", "book list (any middle page)")
 # A different book on every request: what a page costs when it is not in the page cache. On the
@@ -116,6 +117,9 @@ PAIRS = (
     # A fixed URL is rendered once per CATALOG_CACHE_SECONDS and then sent from memory, so the
     # cached pair hides what a page number costs; the uncached pair renders on every request.
     Pair("book list (any middle page)", "book list p1 (uncached)", 0.90),
+    # A crawler of uncached list pages must not take the poll's place on the event loop.
+    Pair("poll under crawl", "poll", 0.80),
+    Pair("poll under crawl", "poll", 2.0, metric="p99"),
     Pair("book list (middle)", "book list p1", 0.90, target=False,
          why="both mostly sent from the page cache, which hides what a page number costs; "
          "the uncached pair is the target"),
@@ -437,11 +441,16 @@ class CpuMeter:
     """CPU used during a row, in cores: by the server, by wrk, and by everything else.
 
     The last is the noise to watch: other processes on the machine compete with the server.
+    `helpers` are load generators of ours still running at the end (a crawler), counted as wrk.
     """
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, helpers: Sequence[int] = ()) -> None:
         self.pid = pid
+        self.helpers = helpers
         self.server = self.wrk = self.others = 0.0
+
+    def _helpers_cpu(self) -> float:
+        return sum(process_cpu(pid) for pid in self.helpers)
 
     def __enter__(self) -> CpuMeter:
         self._t = time.monotonic()
@@ -450,14 +459,16 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._children = usage.ru_utime + usage.ru_stime
         self._own = own_cpu()
+        self._helpers = self._helpers_cpu()
         return self
 
     def __exit__(self, *exc: object) -> None:
         seconds = max(time.monotonic() - self._t, 1e-6)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.wrk = (usage.ru_utime + usage.ru_stime - self._children) / seconds
+        helpers = max(0.0, self._helpers_cpu() - self._helpers) / seconds
+        self.wrk = (usage.ru_utime + usage.ru_stime - self._children) / seconds + helpers
         self.server = (process_cpu(self.pid) - self._server) / seconds
-        own = (own_cpu() - self._own) / seconds  # wrk and this script
+        own = (own_cpu() - self._own) / seconds + helpers  # wrk, the crawler and this script
         busy, _ = host_cpu()
         host = (busy - self._host[0]) / seconds
         self.others = max(0.0, host - self.server - own)
@@ -590,6 +601,64 @@ def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
     return wrk_result(done.returncode, done.stdout, done.stderr, url)
 
 
+@dataclass(frozen=True)
+class Crawl:
+    """A crawler beside a row's load: a second wrk whose few connections each ask for one of
+    `paths` (chosen at random, slots filled in as in a row's path), then wait `delay_ms` after
+    the response before the next request. It returns no cookie and sends no htmx header."""
+
+    request: str  # shown in the table
+    paths: tuple[str, ...]
+    ids: tuple[int, int] | None = None
+    connections: int = 2
+    delay_ms: int = 50
+
+
+@dataclass
+class CrawlRun:
+    """What a crawler did beside one measured run; `result` is set once it has stopped."""
+
+    pid: int
+    result: WrkResult | None = None
+    stopped_early: bool = False  # before the measured load had ended
+
+    @property
+    def errors(self) -> int:
+        return self.result.status_errors + self.result.socket_errors if self.result else 0
+
+
+@contextmanager
+def crawling(server: Server, crawl: Crawl, duration: int, log: Log | None) -> Iterator[CrawlRun]:
+    """Run `crawl` on `server` from CRAWL_LEAD seconds before the body until as long after a
+    body of `duration` seconds. It stops by itself (wrk's own -d), and is killed if the body
+    fails or the crawler overruns."""
+    argv, env = wrk_command(server.base, crawl.paths, {}, duration + 2 * CRAWL_LEAD, 1,
+                            crawl.connections, crawl.ids, crawl.delay_ms)
+    url = server.base + crawl.paths[0]
+    with subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent) as proc:
+        try:
+            time.sleep(CRAWL_LEAD)  # under way before the measured load starts
+            if proc.poll() is not None:
+                stdout, stderr = proc.communicate()
+                wrk_result(proc.returncode, stdout, stderr, url)  # raises, saying why
+                raise BenchError(f"the crawler on {url} stopped before the load started")
+            run = CrawlRun(proc.pid)
+            yield run
+            run.stopped_early = proc.poll() is not None
+            try:
+                stdout, stderr = proc.communicate(timeout=2 * CRAWL_LEAD + WRK_GRACE)
+            except subprocess.TimeoutExpired as error:
+                raise BenchError(f"the crawler on {url} overran its {argv[3][2:]}") from error
+            if log is not None:
+                keep_output(log, [*argv[:-1], url], {}, stdout, stderr, label="crawler: ")
+            run.result = wrk_result(proc.returncode, stdout, stderr, url)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=STOP_TIMEOUT)
+
+
 # --------------------------------------------------------------------------------------------
 # The rows
 
@@ -603,6 +672,7 @@ class Row:
     server_cpu: float  # cores the server used during the row
     others_cpu: float  # cores the rest of the machine used (besides the server and wrk)
     ratio: float = 1.0  # requests/s as a fraction of the ceiling's in the same size's run
+    crawl: CrawlRun | None = None  # the crawler that ran beside the load, if any
 
     @property
     def errors(self) -> int:
@@ -658,6 +728,7 @@ class RowPlan:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     ids: tuple[int, int] | None = None
+    crawl: Crawl | None = None  # runs beside each measured run of the row
 
 
 CEILING = RowPlan("ceiling", "GET / (bare Starlette)", "/")
@@ -683,25 +754,35 @@ def measure(server: Server, plan: RowPlan, args: argparse.Namespace, log: Log,
         run_wrk(url, headers, args.warmup, args.threads, args.connections, None, ids)
         drain(server)
     log.keep(f"### {label}: {name}")
-    best: tuple[WrkResult, CpuMeter] | None = None
+    best: tuple[WrkResult, CpuMeter, CrawlRun | None] | None = None
     with RssSampler(server) as sampler:
         for attempt in range(args.repeat):  # the best of N: the least disturbed by the machine
             if attempt and args.quiet_wait > 0:
                 wait_for_quiet(args.quiet_wait)
-            with CpuMeter(server.pid) as cpu:
-                result = run_wrk(url, headers, args.duration, args.threads, args.connections, log,
-                                 ids)
+            with ExitStack() as stack:
+                crawl = (stack.enter_context(crawling(server, plan.crawl, args.duration, log))
+                         if plan.crawl else None)
+                with CpuMeter(server.pid, [crawl.pid] if crawl is not None else []) as cpu:
+                    result = run_wrk(url, headers, args.duration, args.threads, args.connections,
+                                     log, ids)
             drain(server)
             if best is None or result.rps > best[0].rps:
-                best = (result, cpu)
+                best = (result, cpu, crawl)
     if server.proc is not None and server.proc.poll() is not None:
         raise BenchError(f"the {server.name} server died during {name}:\n{server.log_tail()}")
     assert best is not None
-    result, cpu = best
-    row = Row(name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others)
+    result, cpu, crawl = best
+    row = Row(name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others,
+              crawl=crawl)
     print(f"  {label:>8}  {name:<28} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
           f"p99 {result.p99_ms:7.2f} ms  errors {row.errors}  rss {row.rss_mb:.0f} MB  "
           f"server CPU {cpu.server:.0%}  others' CPU {cpu.others:.0%}", flush=True)
+    if crawl is not None and crawl.result is not None:
+        print(f"  {'':>8}  {'  its crawler':<28} {crawl.result.requests:8d} requests  "
+              f"p50 {crawl.result.p50_ms:7.2f} ms  p99 {crawl.result.p99_ms:7.2f} ms  "
+              f"errors {crawl.errors}", flush=True)
+    if crawl is not None and crawl.stopped_early:
+        notes.append(f"{name}: the crawler had stopped before the measured load ended")
     return row
 
 
@@ -733,12 +814,17 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
     low, high = book_ids(database)
     middle, band = middle_pages(database, last_page)
     books = "/catalog/books/"
+    crawl = Crawl(f"a crawler: 2 connections, each GET {books}?page=<random {band[0]}–{band[1]}> "
+                  "then 50 ms idle", (f"{books}?page={ID_SLOT}",), ids=band, connections=2,
+                  delay_ms=50)
     return [
         RowPlan("home (returning)", "GET /catalog/ + session cookie", "/catalog/",
                 {"Cookie": cookie}),
         RowPlan("home (first visit)", "GET /catalog/, no cookie", "/catalog/"),
         RowPlan("poll", "GET /catalog/_counts + cookie, HX-Request", "/catalog/_counts",
                 {"Cookie": cookie, "HX-Request": "true"}),
+        RowPlan("poll under crawl", f"the poll's; beside it {crawl.request}", "/catalog/_counts",
+                {"Cookie": cookie, "HX-Request": "true"}, crawl=crawl),
         RowPlan("book list p1", f"GET {books}", books),
         RowPlan("book list (middle)", f"GET {books}?page={middle}", f"{books}?page={middle}"),
         RowPlan("book list deep", f"GET {books}?page={last_page}", f"{books}?page={last_page}"),
@@ -828,6 +914,12 @@ def table(run: SizeRun) -> str:
             f"{r.ratio:.2f} | {r.server_cpu:.0%} | {r.others_cpu:.0%} |"
         )
     lines.append("")
+    for r in run.rows:
+        if r.crawl is not None and r.crawl.result is not None:
+            c = r.crawl.result
+            lines.append(f"The crawler of {r.name}: {c.requests:,} requests in {c.seconds:.1f} s "
+                         f"(p50 {c.p50_ms:.2f} ms, p99 {c.p99_ms:.2f} ms), {r.crawl.errors} errors "
+                         f"({c.status_errors}+{c.socket_errors}).  ")
     lines.append("CPU columns: cores busy during the row (100% = one core) — the server process, "
                  "and every other process on the machine (not wrk, not this script).")
     busy = [r for r in run.rows if r.others_cpu > NOISY_OTHERS]
@@ -938,6 +1030,8 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
 
     failing = [f"{run.size}/{row.name} ({row.errors})"
                for run in runs for row in run.rows if row.errors]
+    failing += [f"{run.size}/{row.name}'s crawler ({row.crawl.errors})"
+                for run in runs for row in run.rows if row.crawl and row.crawl.errors]
     add(not failing, "zero errors — " + (", ".join(failing) if failing else "every row"))
 
     peaks = {run.size: max(r.rss_mb for r in run.rows) for run in runs}
