@@ -14,16 +14,26 @@ from tests.conftest import skip_or_fail
 def test_quick_benchmark_runs_and_prints_its_table() -> None:
     if shutil.which("wrk") is None:
         skip_or_fail("wrk not found; install Debian's `wrk` for the benchmark")
+    # Each new kind of row once: a crawler beside the load, random ids, a nonce; the rows they
+    # are compared with come along by themselves.
+    rows = ("home (returning)", "poll under crawl", "book list (middle)", "book detail (any book)",
+            "book list (any middle page)")
     result = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--rows",
-         "home (returning),poll,book list p1,book detail (any book)", "--no-save"],
+        [sys.executable, "bench/run.py", "--quick", "--rows", ",".join(rows), "--no-save"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
-    names = [row.split("|")[1].strip() for row in rows]
-    expected = {"ceiling", "home (returning)", "poll", "book list p1", "book detail (any book)"}
-    assert expected <= set(names), result.stdout
+    lines = result.stdout.splitlines()
+    names = {line.split("|")[1].strip() for line in lines if line.startswith("| ")}
+    expected = {"ceiling", "poll", "book list p1", "book list p1 (uncached)", *rows}
+    assert expected <= names, result.stdout
+    crawler = [line for line in lines if line.startswith("The crawler of poll under crawl: ")]
+    assert len(crawler) == 1 and " 0 errors " in crawler[0], result.stdout
+    assert int(crawler[0].split(": ")[1].split()[0].replace(",", "")) > 0, result.stdout
+    for target in ("book list (any middle page) req/s", "poll under crawl req/s",
+                   "poll under crawl p99", "book detail (any book) p99"):
+        assert re.search(rf"^- \*\*(PASS|FAIL)\*\* {re.escape(target)} ", result.stdout,
+                         re.MULTILINE), (target, result.stdout)
     assert "**PASS** zero errors" in result.stdout, result.stdout
 
 
