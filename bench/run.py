@@ -14,11 +14,28 @@ servers that run from start to end, so that a demo/100k comparison is made secon
 row first waits (up to --quiet-wait seconds) for other processes to leave the CPUs idle, and
 reports the CPU the server and the rest of the machine used meanwhile: on a shared machine,
 numbers taken while others' CPU is high are low. The ceiling is measured first and last; the
-ratios are to the better of the two.
+ratios are to the better of the two. After every wrk run the server is left to finish what wrk
+left in flight (on a slow page, seconds of work) before anything else is measured.
+
+Most rows ask for one URL, which the site then sends from its page cache but once a second.
+What a page costs when it must be rendered is measured by rows whose path has slots that wrk
+fills in on every request: {id}, a random id from the row's range (a book, a page number), and
+{nonce}, a random number in a query parameter the site ignores, so that no kept page fits. Each
+target compares two numbers of the same size's run: a row's requests/s with the ceiling's, or
+with another row's (RATIO_TARGETS, PAIRS: the middle of the book list against page 1, both
+uncached; the poll beside a crawler against the poll alone, its p99 too), a row's p99 with its
+p50 (TAIL_TARGETS), or a row between the demo catalog and a larger one. --rows brings along
+the rows that the chosen ones are compared with.
+
+"poll under crawl" runs a second wrk beside the measured one (a Crawl: 2 connections, each
+asking for a random middle page of the book list and idle 50 ms after every response; its
+paths are configurable, several at once if need be), from a second before the measured run
+to a second after it, with a -d of its own; it is killed if the row fails. Its requests and
+errors are reported under the table, and its errors count against the zero-errors target.
 
 Exit status: 0 when the benchmark ran (whatever the targets say), 1 with --check when a target
 failed, 2 when wrk is missing, other non-zero when something crashed. Servers are always
-stopped (SIGTERM, then SIGKILL), and every step has a time limit.
+stopped (SIGTERM, then SIGKILL), crawlers too (SIGKILL), and every step has a time limit.
 """
 
 from __future__ import annotations
