@@ -624,11 +624,16 @@ class Crawl:
     `paths` (chosen at random, slots filled in as in a row's path), then wait `delay_ms` after
     the response before the next request. It returns no cookie and sends no htmx header."""
 
-    request: str  # shown in the table
+    shown: str  # what it asks for, for the table
     paths: tuple[str, ...]
     ids: tuple[int, int] | None = None
     connections: int = 2
     delay_ms: int = 50
+
+    @property
+    def request(self) -> str:
+        return (f"a crawler: {self.connections} connections, each GET {self.shown} then "
+                f"{self.delay_ms} ms idle")
 
 
 @dataclass
@@ -831,9 +836,8 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
     low, high = book_ids(database)
     middle, band = middle_pages(database, last_page)
     books = "/catalog/books/"
-    crawl = Crawl(f"a crawler: 2 connections, each GET {books}?page=<random {band[0]}–{band[1]}> "
-                  "then 50 ms idle", (f"{books}?page={ID_SLOT}",), ids=band, connections=2,
-                  delay_ms=50)
+    crawl = Crawl(f"{books}?page=<random {band[0]}–{band[1]}>", (f"{books}?page={ID_SLOT}",),
+                  ids=band)
     return [
         RowPlan("home (returning)", "GET /catalog/ + session cookie", "/catalog/",
                 {"Cookie": cookie}),
