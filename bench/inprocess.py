@@ -51,10 +51,19 @@ async def call(app: App, path: str, headers: Headers) -> tuple[int, Headers, byt
     """One GET through the app: its status, headers and body."""
     path, _, query = path.partition("?")
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": [(b"host", b"127.0.0.1"), *headers],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
     sent: list[dict[str, Any]] = []
 
@@ -111,8 +120,9 @@ async def measure(app: App, path: str, headers: Headers, args: argparse.Namespac
     await time_requests(app, path, headers, 200, cold=False)  # fill the app's own caches
     results = []
     for cold in (False, True):
-        rounds = [await time_requests(app, path, headers, args.requests, cold)
-                  for _ in range(args.rounds)]
+        rounds = [
+            await time_requests(app, path, headers, args.requests, cold) for _ in range(args.rounds)
+        ]
         results.append(f"{'cold' if cold else 'warm'} {statistics.median(rounds):6.1f} µs")
     return ", ".join(results)
 
@@ -121,8 +131,11 @@ async def with_lifespan(app: App, work: Callable[[], Awaitable[None]]) -> None:
     """Run `work` between the app's start-up and shutdown, as a server would."""
     messages: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     replies: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"},
-                                        "state": {}}, messages.get, replies.put))
+    lifespan = asyncio.create_task(
+        app(
+            {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, messages.get, replies.put
+        )
+    )
     await messages.put({"type": "lifespan.startup"})
     reply = await replies.get()
     if reply["type"] != "lifespan.startup.complete":

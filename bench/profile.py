@@ -43,21 +43,27 @@ def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
             stat = (task / "stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
         cpu[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
     return cpu
 
 
-def cpu_report(pid: int, before: tuple[dict[int, tuple[str, float]], float],
-               after: tuple[dict[int, tuple[str, float]], float], seconds: float) -> str:
+def cpu_report(
+    pid: int,
+    before: tuple[dict[int, tuple[str, float]], float],
+    after: tuple[dict[int, tuple[str, float]], float],
+    seconds: float,
+) -> str:
     (threads_before, total_before), (threads_after, total_after) = before, after
     main = threads_after[pid][1] - threads_before[pid][1]
     others = (total_after - total_before) - main
     started = len(set(threads_after) - set(threads_before))
-    return (f"CPU over {seconds:.1f} s: event loop thread {main / seconds:.0%} of a core, "
-            f"the other threads {others / seconds:.0%} of a core together "
-            f"({len(threads_after) - 1} alive at the end, {started} started meanwhile)")
+    return (
+        f"CPU over {seconds:.1f} s: event loop thread {main / seconds:.0%} of a core, "
+        f"the other threads {others / seconds:.0%} of a core together "
+        f"({len(threads_after) - 1} alive at the end, {started} started meanwhile)"
+    )
 
 
 def request_for(row: str, base: str) -> tuple[str, dict[str, str]]:
@@ -98,8 +104,10 @@ def short(frame: str) -> str:
 
 # Where a loop-thread sample goes: the category of the frame nearest the leaf that has one.
 CATEGORIES = (
-    ("url_for / path_for (Starlette routing)", ("url_path_for", "url_for", "path_for (",
-                                                 "make_absolute_url")),
+    (
+        "url_for / path_for (Starlette routing)",
+        ("url_path_for", "url_for", "path_for (", "make_absolute_url"),
+    ),
     ("Jinja2 rendering", ("jinja2/", ".html)", "markupsafe/")),
     ("SQL compilation (SQLAlchemy)", ("sqlalchemy/",)),
     ("aiosqlite hand-off (queue a call, wake the loop)", ("aiosqlite/",)),
@@ -131,15 +139,22 @@ def summarize(stacks: list[tuple[list[str], int]], expected: int, top: int = 25)
     out = [f"{total} samples over {len(by_thread)} threads"]
 
     def loop_thread() -> str:  # the thread that runs uvicorn's serve()
-        return max(by_thread, key=lambda t: sum(c for f, c in by_thread[t]
-                                                if any("run (uvicorn" in x or "serve (uvicorn" in x
-                                                       for x in f)))
+        return max(
+            by_thread,
+            key=lambda t: sum(
+                c
+                for f, c in by_thread[t]
+                if any("run (uvicorn" in x or "serve (uvicorn" in x for x in f)
+            ),
+        )
 
     main = loop_thread()
     main_stacks = by_thread[main]
     main_total = sum(c for _, c in main_stacks)
-    out.append(f"event loop thread {main}: on CPU in {main_total} of ~{expected} samples "
-               f"({main_total / expected:.0%})")
+    out.append(
+        f"event loop thread {main}: on CPU in {main_total} of ~{expected} samples "
+        f"({main_total / expected:.0%})"
+    )
     busy = main_stacks
     busy_total = main_total or 1
     self_time: Counter[str] = Counter()
@@ -161,8 +176,10 @@ def summarize(stacks: list[tuple[list[str], int]], expected: int, top: int = 25)
     others = [(t, sum(c for _, c in s)) for t, s in by_thread.items() if t != main]
     others.sort(key=lambda x: -x[1])
     other_total = sum(c for _, c in others)
-    out.append(f"\nother threads: {len(others)} seen on CPU, {other_total} samples "
-               f"(= {other_total / expected:.2f} cores on average beside the loop)")
+    out.append(
+        f"\nother threads: {len(others)} seen on CPU, {other_total} samples "
+        f"(= {other_total / expected:.2f} cores on average beside the loop)"
+    )
     leaf: Counter[str] = Counter()
     for t, _ in others:
         for frames, count in by_thread[t]:
@@ -186,16 +203,19 @@ def main() -> int:
         print("profile: py-spy not found; .venv/bin/pip install py-spy", file=sys.stderr)
         return 2
     if not Path(bench.WRK).is_file():
-        print(f"profile: {bench.WRK} not found; install Debian's wrk (apt-get install wrk).",
-              file=sys.stderr)
+        print(
+            f"profile: {bench.WRK} not found; install Debian's wrk (apt-get install wrk).",
+            file=sys.stderr,
+        )
         return 2
     log = bench.Log()
     database = bench.prepare_database(args.size, log)
     env = bench.site_env(database)
     env["SECRET_KEY"] = secrets.token_urlsafe(32)
     out = bench.TMP / f"profile-{args.row}-{args.size}.txt"
-    server = bench.Server(f"profile-{args.size}", "locallibrary.web.app:create_app", env,
-                          "/healthz")
+    server = bench.Server(
+        f"profile-{args.size}", "locallibrary.web.app:create_app", env, "/healthz"
+    )
     with ExitStack() as stack:
         stack.callback(bench.discard_database, database)
         stack.enter_context(bench.serving(server))
@@ -204,18 +224,36 @@ def main() -> int:
         for _ in range(bench.WARM_REQUESTS):
             bench.get(url, headers)
         result: list[bench.WrkResult] = []
-        load = threading.Thread(target=lambda: result.append(bench.run_wrk(
-            url, headers, args.duration + 2, args.threads, args.connections, None)))
+        load = threading.Thread(
+            target=lambda: result.append(
+                bench.run_wrk(url, headers, args.duration + 2, args.threads, args.connections, None)
+            )
+        )
         load.start()
         time.sleep(1)  # let the load settle
         before = (thread_cpu(server.pid), process_cpu(server.pid))
         started = time.monotonic()
         try:
             subprocess.run(
-                [py_spy, "record", "--pid", str(server.pid), "--duration", str(args.duration),
-                 "--rate", str(args.rate), "--format", "raw", "--threads",
-                 "--nonblocking", "-o", str(out)],
-                check=True, timeout=args.duration + 60, capture_output=True,
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    str(args.duration),
+                    "--rate",
+                    str(args.rate),
+                    "--format",
+                    "raw",
+                    "--threads",
+                    "--nonblocking",
+                    "-o",
+                    str(out),
+                ],
+                check=True,
+                timeout=args.duration + 60,
+                capture_output=True,
             )
             after = (thread_cpu(server.pid), process_cpu(server.pid))
             cpu = cpu_report(server.pid, before, after, time.monotonic() - started)
@@ -223,9 +261,11 @@ def main() -> int:
             load.join(timeout=args.duration + bench.WRK_GRACE + 5)
     if result:
         r = result[0]
-        print(f"{args.row} on {args.size}: {r.rps:.0f} req/s, p50 {r.p50_ms:.1f} ms, "
-              f"p99 {r.p99_ms:.1f} ms, errors {r.status_errors + r.socket_errors} "
-              f"(with py-spy attached)")
+        print(
+            f"{args.row} on {args.size}: {r.rps:.0f} req/s, p50 {r.p50_ms:.1f} ms, "
+            f"p99 {r.p99_ms:.1f} ms, errors {r.status_errors + r.socket_errors} "
+            f"(with py-spy attached)"
+        )
     print(f"stacks: {out.relative_to(bench.ROOT)}\n")
     print(cpu)
     print(summarize(parse(out), args.duration * args.rate))

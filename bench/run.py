@@ -91,14 +91,27 @@ DRAIN_WINDOW, DRAIN_IDLE = 0.2, 0.10  # idle: under a tenth of a core over the w
 # Settings the site reads from the environment; the benchmark clears them all so that the site
 # runs on its defaults, in production mode (DEBUG unset), whatever the caller's shell holds.
 # Those settings.py reads now are added to these, so that a new setting is cleared too.
-SITE_SETTINGS = frozenset({
-    "DATABASE_URL", "DEBUG", "SECRET_KEY", "COUNTS_POLL_SECONDS", "SESSION_COOKIE_NAME",
-    "SESSION_COOKIE_AGE", "SESSION_COOKIE_SECURE", "SESSION_SAVE_EVERY_REQUEST",
-    "SESSION_MAX_BYTES", "SESSION_CLEANUP_SECONDS", "DATABASE_BUSY_TIMEOUT", "SITE_NOTICE",
-}) | frozenset(re.findall(
-    r'config\(\s*"([A-Z0-9_]+)"',
-    (PACKAGE / "settings.py").read_text() if (PACKAGE / "settings.py").is_file() else "",
-))
+SITE_SETTINGS = frozenset(
+    {
+        "DATABASE_URL",
+        "DEBUG",
+        "SECRET_KEY",
+        "COUNTS_POLL_SECONDS",
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_AGE",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_SAVE_EVERY_REQUEST",
+        "SESSION_MAX_BYTES",
+        "SESSION_CLEANUP_SECONDS",
+        "DATABASE_BUSY_TIMEOUT",
+        "SITE_NOTICE",
+    }
+) | frozenset(
+    re.findall(
+        r'config\(\s*"([A-Z0-9_]+)"',
+        (PACKAGE / "settings.py").read_text() if (PACKAGE / "settings.py").is_file() else "",
+    )
+)
 
 # Targets: the site's requests/s as a fraction of the ceiling's, measured in the same run.
 RATIO_TARGETS = (
@@ -107,9 +120,19 @@ RATIO_TARGETS = (
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
 )
-ROW_NAMES = ("home (returning)", "home (first visit)", "poll", "poll under crawl", "book list p1",
-             "book list (middle)", "book list deep", "book detail", "book detail (any book)",
-             "book list p1 (uncached)", "book list (any middle page)")
+ROW_NAMES = (
+    "home (returning)",
+    "home (first visit)",
+    "poll",
+    "poll under crawl",
+    "book list p1",
+    "book list (middle)",
+    "book list deep",
+    "book detail",
+    "book detail (any book)",
+    "book list p1 (uncached)",
+    "book list (any middle page)",
+)
 # A different book on every request: what a page costs when it is not in the page cache. On the
 # demo catalog every book fits in that cache, so this row has no rate target and is not compared
 # between sizes; its tail is a target (TAIL_TARGETS).
@@ -137,9 +160,14 @@ PAIRS = (
     # A crawler of uncached list pages must not take the poll's place on the event loop.
     Pair("poll under crawl", "poll", 0.80),
     Pair("poll under crawl", "poll", 2.0, metric="p99"),
-    Pair("book list (middle)", "book list p1", 0.90, target=False,
-         why="both mostly sent from the page cache, which hides what a page number costs; "
-         "the uncached pair is the target"),
+    Pair(
+        "book list (middle)",
+        "book list p1",
+        0.90,
+        target=False,
+        why="both mostly sent from the page cache, which hides what a page number costs; "
+        "the uncached pair is the target",
+    ),
 )
 TAIL_TARGETS = ((ANY_BOOK, 5.0),)  # the row's p99 at most this many times its p50
 LIST_PER_PAGE = 10  # the site's default page size, which the bench's visitors keep
@@ -239,8 +267,10 @@ def prepare_database(size: str, log: Log) -> Path:
         checkpoint(partial)
         partial.rename(cached)
         remove_sqlite(partial)  # any side files left behind
-        log.say(f"Seeded {size} catalog in {time.monotonic() - started:.0f} s, cached as "
-                f"{cached.relative_to(ROOT)}")
+        log.say(
+            f"Seeded {size} catalog in {time.monotonic() - started:.0f} s, cached as "
+            f"{cached.relative_to(ROOT)}"
+        )
     else:
         log.say(f"Using cached {cached.relative_to(ROOT)}")
     # A copy per run: the load writes sessions, and two runs at once must not share a file.
@@ -260,7 +290,8 @@ def book_ids(database: Path) -> tuple[int, int]:
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         low, high, count = conn.execute(
-            "SELECT min(id), max(id), count(*) FROM catalog_book").fetchone()
+            "SELECT min(id), max(id), count(*) FROM catalog_book"
+        ).fetchone()
     finally:
         conn.close()
     if not count or high - low + 1 != count:
@@ -315,8 +346,14 @@ def _die_with_parent() -> None:
 class Server:
     """One uvicorn process (one worker: the process itself serves), always stopped by stop()."""
 
-    def __init__(self, name: str, target: str, env: dict[str, str], ready_path: str,
-                 app_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        target: str,
+        env: dict[str, str],
+        ready_path: str,
+        app_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.argv = uvicorn_argv(target, self.port, app_dir)
@@ -340,14 +377,22 @@ class Server:
             # A session of its own: a Ctrl-C reaches only us, and we stop the server in order.
             # Should we be killed outright, the kernel sends the server a SIGTERM (Linux).
             self.proc = subprocess.Popen(
-                self.argv, env=self.env, cwd=TMP, stdout=log_file, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+                self.argv,
+                env=self.env,
+                cwd=TMP,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BenchError(f"the {self.name} server exited with {self.proc.returncode} at "
-                                 f"start-up:\n{self.log_tail()}")
+                raise BenchError(
+                    f"the {self.name} server exited with {self.proc.returncode} at "
+                    f"start-up:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.base + self.ready_path, timeout=1) as response:
                     if response.status == 200:
@@ -355,8 +400,9 @@ class Server:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.1)
-        raise BenchError(f"the {self.name} server was not ready within {READY_TIMEOUT} s:\n"
-                         f"{self.log_tail()}")
+        raise BenchError(
+            f"the {self.name} server was not ready within {READY_TIMEOUT} s:\n{self.log_tail()}"
+        )
 
     def rss_kb(self) -> int:
         """Peak resident set of the server process so far (VmHWM), or 0 once it is gone."""
@@ -403,7 +449,7 @@ def process_cpu(pid: int) -> float:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
@@ -542,9 +588,16 @@ def concrete(path: str, ids: tuple[int, int] | None) -> str:
     return path.replace(ID_SLOT, str(ids[0]) if ids else "").replace(NONCE_SLOT, "0")
 
 
-def wrk_command(base: str, paths: Sequence[str], headers: dict[str, str], duration: int,
-                threads: int, connections: int, ids: tuple[int, int] | None = None,
-                delay_ms: int | None = None) -> tuple[list[str], dict[str, str]]:
+def wrk_command(
+    base: str,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    duration: int,
+    threads: int,
+    connections: int,
+    ids: tuple[int, int] | None = None,
+    delay_ms: int | None = None,
+) -> tuple[list[str], dict[str, str]]:
     """wrk's argv and environment for bench/report.lua: each request asks for one of `paths`
     (at random when there are several), their {id} a random id in `ids`, their {nonce} a random
     number; with `delay_ms`, each connection waits that long after each response."""
@@ -560,13 +613,24 @@ def wrk_command(base: str, paths: Sequence[str], headers: dict[str, str], durati
     env["BENCH_SEED"] = str(next(_wrk_runs))
     if delay_ms is not None:
         env["BENCH_DELAY_MS"] = str(delay_ms)
-    argv = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
-            "--latency", "-s", str(LUA), base + concrete(paths[0], ids)]
+    argv = [
+        WRK,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        "-s",
+        str(LUA),
+        base + concrete(paths[0], ids),
+    ]
     return argv, env
 
 
-def keep_output(log: Log, argv: list[str], headers: dict[str, str], stdout: str,
-                stderr: str, label: str = "") -> None:
+def keep_output(
+    log: Log, argv: list[str], headers: dict[str, str], stdout: str, stderr: str, label: str = ""
+) -> None:
     # The session key is shortened: the results file is committed.
     shown = {k: (v[:14] + "…" if k == "Cookie" and len(v) > 15 else v) for k, v in headers.items()}
     log.keep(f"{label}$ {' '.join(argv)}" + (f"   headers: {shown}" if shown else ""))
@@ -598,21 +662,30 @@ def wrk_result(returncode: int, stdout: str, stderr: str, url: str) -> WrkResult
 def split_url(url: str) -> tuple[str, str]:
     """("http://host:port", "/path?query") of a URL whose path may hold slots."""
     parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}", url[len(f"{parts.scheme}://{parts.netloc}"):]
+    return f"{parts.scheme}://{parts.netloc}", url[len(f"{parts.scheme}://{parts.netloc}") :]
 
 
-def run_wrk(url: str, headers: dict[str, str], duration: int, threads: int,
-            connections: int, log: Log | None, ids: tuple[int, int] | None = None) -> WrkResult:
+def run_wrk(
+    url: str,
+    headers: dict[str, str],
+    duration: int,
+    threads: int,
+    connections: int,
+    log: Log | None,
+    ids: tuple[int, int] | None = None,
+) -> WrkResult:
     """wrk on `url`; its path may hold slots: {id}, a random id in `ids` on every request, and
     {nonce}, a random number (a query parameter the site ignores, so that no cached page fits)."""
     base, path = split_url(url)
     argv, env = wrk_command(base, [path], headers, duration, threads, connections, ids)
     try:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True,
-                              timeout=duration + WRK_GRACE)
+        done = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=duration + WRK_GRACE
+        )
     except subprocess.TimeoutExpired as error:
         raise BenchError(
-            f"wrk did not finish within {duration + WRK_GRACE:.0f} s on {url}") from error
+            f"wrk did not finish within {duration + WRK_GRACE:.0f} s on {url}"
+        ) from error
     if log is not None:
         keep_output(log, [*argv[:-1], url], headers, done.stdout, done.stderr)
     return wrk_result(done.returncode, done.stdout, done.stderr, url)
@@ -632,8 +705,10 @@ class Crawl:
 
     @property
     def request(self) -> str:
-        return (f"a crawler: {self.connections} connections, each GET {self.shown} then "
-                f"{self.delay_ms} ms idle")
+        return (
+            f"a crawler: {self.connections} connections, each GET {self.shown} then "
+            f"{self.delay_ms} ms idle"
+        )
 
 
 @dataclass
@@ -654,11 +729,26 @@ def crawling(server: Server, crawl: Crawl, duration: int, log: Log | None) -> It
     """Run `crawl` on `server` from CRAWL_LEAD seconds before the body until as long after a
     body of `duration` seconds. It stops by itself (wrk's own -d), and is killed if the body
     fails or the crawler overruns."""
-    argv, env = wrk_command(server.base, crawl.paths, {}, duration + 2 * CRAWL_LEAD, 1,
-                            crawl.connections, crawl.ids, crawl.delay_ms)
+    argv, env = wrk_command(
+        server.base,
+        crawl.paths,
+        {},
+        duration + 2 * CRAWL_LEAD,
+        1,
+        crawl.connections,
+        crawl.ids,
+        crawl.delay_ms,
+    )
     url = server.base + crawl.paths[0]
-    with subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent) as proc:
+    with subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_die_with_parent,
+    ) as proc:
         try:
             time.sleep(CRAWL_LEAD)  # under way before the measured load starts
             if proc.poll() is not None:
@@ -711,8 +801,11 @@ class SizeRun:
         return next((r for r in self.rows if r.name == name), None)
 
 
-def get(url: str, headers: dict[str, str] | None = None,
-        opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:
+def get(
+    url: str,
+    headers: dict[str, str] | None = None,
+    opener: urllib.request.OpenerDirector | None = None,
+) -> tuple[int, str]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
         opener = opener or urllib.request.build_opener()
@@ -756,22 +849,27 @@ class RowPlan:
 CEILING = RowPlan("ceiling", "GET / (bare Starlette)", "/")
 
 
-def measure(server: Server, plan: RowPlan, args: argparse.Namespace, log: Log,
-            notes: list[str], label: str) -> Row:
+def measure(
+    server: Server, plan: RowPlan, args: argparse.Namespace, log: Log, notes: list[str], label: str
+) -> Row:
     name, path, headers, ids = plan.name, plan.path, plan.headers, plan.ids
     url = server.base + path
     if args.quiet_wait > 0:
         busy = wait_for_quiet(args.quiet_wait)
         if busy >= NOISY_OTHERS:
-            notes.append(f"{name}: the machine was still busy ({busy:.0%} of a core) after "
-                         f"waiting {args.quiet_wait:g} s for it to quieten")
+            notes.append(
+                f"{name}: the machine was still busy ({busy:.0%} of a core) after "
+                f"waiting {args.quiet_wait:g} s for it to quieten"
+            )
     statuses = set()
     for _ in range(WARM_REQUESTS):  # compiles templates, fills caches; also a check of the URL
         statuses.add(get(server.base + concrete(path, ids), headers)[0])
     if statuses != {200}:
         # Not fatal: wrk counts every status over 399 as an error, and the row shows it.
-        notes.append(f"{name}: GET {path} answered {sorted(statuses)} before the load "
-                     f"(server log: bench/tmp/{server.log_path.name})")
+        notes.append(
+            f"{name}: GET {path} answered {sorted(statuses)} before the load "
+            f"(server log: bench/tmp/{server.log_path.name})"
+        )
     if args.warmup > 0:
         run_wrk(url, headers, args.warmup, args.threads, args.connections, None, ids)
         drain(server)
@@ -782,11 +880,15 @@ def measure(server: Server, plan: RowPlan, args: argparse.Namespace, log: Log,
             if attempt and args.quiet_wait > 0:
                 wait_for_quiet(args.quiet_wait)
             with ExitStack() as stack:
-                crawl = (stack.enter_context(crawling(server, plan.crawl, args.duration, log))
-                         if plan.crawl else None)
+                crawl = (
+                    stack.enter_context(crawling(server, plan.crawl, args.duration, log))
+                    if plan.crawl
+                    else None
+                )
                 with CpuMeter(server.pid, [crawl.pid] if crawl is not None else []) as cpu:
-                    result = run_wrk(url, headers, args.duration, args.threads, args.connections,
-                                     log, ids)
+                    result = run_wrk(
+                        url, headers, args.duration, args.threads, args.connections, log, ids
+                    )
             drain(server)
             if best is None or result.rps > best[0].rps:
                 best = (result, cpu, crawl)
@@ -794,15 +896,22 @@ def measure(server: Server, plan: RowPlan, args: argparse.Namespace, log: Log,
         raise BenchError(f"the {server.name} server died during {name}:\n{server.log_tail()}")
     assert best is not None
     result, cpu, crawl = best
-    row = Row(name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others,
-              crawl=crawl)
-    print(f"  {label:>8}  {name:<28} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-          f"p99 {result.p99_ms:7.2f} ms  errors {row.errors}  rss {row.rss_mb:.0f} MB  "
-          f"server CPU {cpu.server:.0%}  others' CPU {cpu.others:.0%}", flush=True)
+    row = Row(
+        name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others, crawl=crawl
+    )
+    print(
+        f"  {label:>8}  {name:<28} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+        f"p99 {result.p99_ms:7.2f} ms  errors {row.errors}  rss {row.rss_mb:.0f} MB  "
+        f"server CPU {cpu.server:.0%}  others' CPU {cpu.others:.0%}",
+        flush=True,
+    )
     if crawl is not None and crawl.result is not None:
-        print(f"  {'':>8}  {'  its crawler':<28} {crawl.result.requests:8d} requests  "
-              f"p50 {crawl.result.p50_ms:7.2f} ms  p99 {crawl.result.p99_ms:7.2f} ms  "
-              f"errors {crawl.errors}", flush=True)
+        print(
+            f"  {'':>8}  {'  its crawler':<28} {crawl.result.requests:8d} requests  "
+            f"p50 {crawl.result.p50_ms:7.2f} ms  p99 {crawl.result.p99_ms:7.2f} ms  "
+            f"errors {crawl.errors}",
+            flush=True,
+        )
     if crawl is not None and crawl.stopped_early:
         notes.append(f"{name}: the crawler had stopped before the measured load ended")
     return row
@@ -814,8 +923,10 @@ def middle_pages(database: Path, shown_pages: int) -> tuple[int, tuple[int, int]
     low, high = book_ids(database)
     pages = max(1, math.ceil((high - low + 1) / LIST_PER_PAGE))
     if pages != shown_pages:
-        raise BenchError(f"the book list shows {shown_pages} pages; {high - low + 1} books at "
-                         f"{LIST_PER_PAGE} a page make {pages} (has the default page size changed?)")
+        raise BenchError(
+            f"the book list shows {shown_pages} pages; {high - low + 1} books at "
+            f"{LIST_PER_PAGE} a page make {pages} (has the default page size changed?)"
+        )
     middle = (pages + 1) // 2
     spread = int(pages * MIDDLE_BAND)
     return middle, (max(1, middle - spread), min(pages, middle + spread))
@@ -836,29 +947,50 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
     low, high = book_ids(database)
     middle, band = middle_pages(database, last_page)
     books = "/catalog/books/"
-    crawl = Crawl(f"{books}?page=<random {band[0]}–{band[1]}>", (f"{books}?page={ID_SLOT}",),
-                  ids=band)
+    crawl = Crawl(
+        f"{books}?page=<random {band[0]}–{band[1]}>", (f"{books}?page={ID_SLOT}",), ids=band
+    )
     return [
-        RowPlan("home (returning)", "GET /catalog/ + session cookie", "/catalog/",
-                {"Cookie": cookie}),
+        RowPlan(
+            "home (returning)", "GET /catalog/ + session cookie", "/catalog/", {"Cookie": cookie}
+        ),
         RowPlan("home (first visit)", "GET /catalog/, no cookie", "/catalog/"),
-        RowPlan("poll", "GET /catalog/_counts + cookie, HX-Request", "/catalog/_counts",
-                {"Cookie": cookie, "HX-Request": "true"}),
-        RowPlan("poll under crawl", f"the poll's; beside it {crawl.request}", "/catalog/_counts",
-                {"Cookie": cookie, "HX-Request": "true"}, crawl=crawl),
+        RowPlan(
+            "poll",
+            "GET /catalog/_counts + cookie, HX-Request",
+            "/catalog/_counts",
+            {"Cookie": cookie, "HX-Request": "true"},
+        ),
+        RowPlan(
+            "poll under crawl",
+            f"the poll's; beside it {crawl.request}",
+            "/catalog/_counts",
+            {"Cookie": cookie, "HX-Request": "true"},
+            crawl=crawl,
+        ),
         RowPlan("book list p1", f"GET {books}", books),
         RowPlan("book list (middle)", f"GET {books}?page={middle}", f"{books}?page={middle}"),
         RowPlan("book list deep", f"GET {books}?page={last_page}", f"{books}?page={last_page}"),
         RowPlan("book detail", f"GET /catalog/book/{book_id}", f"/catalog/book/{book_id}"),
-        RowPlan(ANY_BOOK, f"GET /catalog/book/<random {low}–{high}>", f"/catalog/book/{ID_SLOT}",
-                ids=(low, high)),
+        RowPlan(
+            ANY_BOOK,
+            f"GET /catalog/book/<random {low}–{high}>",
+            f"/catalog/book/{ID_SLOT}",
+            ids=(low, high),
+        ),
         # A query parameter the list ignores makes every URL new to the page cache: each
         # request renders, at page 1 as in the middle, and both fit the demo catalog too.
-        RowPlan("book list p1 (uncached)", f"GET {books}?page=1&nocache=<random>",
-                f"{books}?page=1&nocache={NONCE_SLOT}"),
-        RowPlan("book list (any middle page)",
-                f"GET {books}?page=<random {band[0]}–{band[1]}>&nocache=<random>",
-                f"{books}?page={ID_SLOT}&nocache={NONCE_SLOT}", ids=band),
+        RowPlan(
+            "book list p1 (uncached)",
+            f"GET {books}?page=1&nocache=<random>",
+            f"{books}?page=1&nocache={NONCE_SLOT}",
+        ),
+        RowPlan(
+            "book list (any middle page)",
+            f"GET {books}?page=<random {band[0]}–{band[1]}>&nocache=<random>",
+            f"{books}?page={ID_SLOT}&nocache={NONCE_SLOT}",
+            ids=band,
+        ),
     ]
 
 
@@ -874,14 +1006,17 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
             runs.append(SizeRun(size))  # rows measured before a crash are still reported
         log.say("")
         ceiling = servers.enter_context(
-            serving(Server("ceiling", "ceiling:create_app", site_env(), "/", app_dir=BENCH)))
+            serving(Server("ceiling", "ceiling:create_app", site_env(), "/", app_dir=BENCH))
+        )
         sites: dict[str, tuple[Server, list[RowPlan], int]] = {}
         for run in runs:
             env = site_env(databases[run.size])
             env["SECRET_KEY"] = secrets.token_urlsafe(32)  # production: set, and DEBUG unset
             app = servers.enter_context(
-                serving(Server(f"site-{run.size}", "locallibrary.web.app:create_app", env,
-                               "/healthz")))
+                serving(
+                    Server(f"site-{run.size}", "locallibrary.web.app:create_app", env, "/healthz")
+                )
+            )
             plan = plan_for(app, run, databases[run.size])
             sites[run.size] = (app, plan, count_sessions(databases[run.size]))
 
@@ -898,8 +1033,10 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
         for run in runs:
             again = measure(ceiling, CEILING, args, log, run.notes, run.size)
             first = run.rows[0]
-            run.notes.append(f"ceiling: {first.result.rps:,.0f} req/s at the start, "
-                             f"{again.result.rps:,.0f} at the end; the table shows the better")
+            run.notes.append(
+                f"ceiling: {first.result.rps:,.0f} req/s at the start, "
+                f"{again.result.rps:,.0f} at the end; the table shows the better"
+            )
             if again.result.rps > first.result.rps:
                 run.rows[0] = again
             for row in run.rows:
@@ -907,9 +1044,11 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
 
         for run in runs:
             app, _, sessions_before = sites[run.size]
-            run.notes.append(f"sessions table: {sessions_before} row(s) before the load, "
-                             f"{count_sessions(databases[run.size])} after "
-                             "(first visits must add none)")
+            run.notes.append(
+                f"sessions table: {sessions_before} row(s) before the load, "
+                f"{count_sessions(databases[run.size])} after "
+                "(first visits must add none)"
+            )
             tail = app.log_tail()
             if tail.strip():
                 run.notes.append("server log (tail):\n" + tail)
@@ -938,15 +1077,21 @@ def table(run: SizeRun) -> str:
     for r in run.rows:
         if r.crawl is not None and r.crawl.result is not None:
             c = r.crawl.result
-            lines.append(f"The crawler of {r.name}: {c.requests:,} requests in {c.seconds:.1f} s "
-                         f"(p50 {c.p50_ms:.2f} ms, p99 {c.p99_ms:.2f} ms), {r.crawl.errors} errors "
-                         f"({c.status_errors}+{c.socket_errors}).  ")
-    lines.append("CPU columns: cores busy during the row (100% = one core) — the server process, "
-                 "and every other process on the machine (not wrk, not this script).")
+            lines.append(
+                f"The crawler of {r.name}: {c.requests:,} requests in {c.seconds:.1f} s "
+                f"(p50 {c.p50_ms:.2f} ms, p99 {c.p99_ms:.2f} ms), {r.crawl.errors} errors "
+                f"({c.status_errors}+{c.socket_errors}).  "
+            )
+    lines.append(
+        "CPU columns: cores busy during the row (100% = one core) — the server process, "
+        "and every other process on the machine (not wrk, not this script)."
+    )
     busy = [r for r in run.rows if r.others_cpu > NOISY_OTHERS]
     if busy:
-        lines.append(f"**Noisy machine**: other processes used more than {NOISY_OTHERS:.0%} of a "
-                     f"core during {', '.join(r.name for r in busy)}; those numbers are low.")
+        lines.append(
+            f"**Noisy machine**: other processes used more than {NOISY_OTHERS:.0%} of a "
+            f"core during {', '.join(r.name for r in busy)}; those numbers are low."
+        )
     return "\n".join(lines)
 
 
@@ -1002,8 +1147,10 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
         if not parts:
             lines.append(f"- **n/a** {text} — not run")
         elif not pair.target:
-            lines.append(f"- (not a target) {pair.row} {pair.metric} ÷ {pair.reference}'s: "
-                         f"{pair.why} — " + ", ".join(parts))
+            lines.append(
+                f"- (not a target) {pair.row} {pair.metric} ÷ {pair.reference}'s: "
+                f"{pair.why} — " + ", ".join(parts)
+            )
         else:
             add(ok, f"{text} — " + ", ".join(parts))
 
@@ -1015,8 +1162,9 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
                 continue
             value = ratio(row.result.p99_ms, row.result.p50_ms)
             ok &= value <= bound
-            parts.append(f"{run.size}: {value:.1f} ({row.result.p99_ms:.1f} / "
-                         f"{row.result.p50_ms:.1f} ms)")
+            parts.append(
+                f"{run.size}: {value:.1f} ({row.result.p99_ms:.1f} / {row.result.p50_ms:.1f} ms)"
+            )
         text = f"{name} p99 ≤ {bound:g} × its p50"
         if parts:
             add(ok, f"{text} — " + ", ".join(parts))
@@ -1026,8 +1174,10 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
     demo = next((r for r in runs if r.size == "demo"), None)
     others = [r for r in runs if r.size != "demo"]
     if demo is None or not others:
-        lines.append(f"- **n/a** drop from demo to a larger catalog ≤ {MAX_DROP:.0%} "
-                     "(needs demo and a larger size)")
+        lines.append(
+            f"- **n/a** drop from demo to a larger catalog ≤ {MAX_DROP:.0%} "
+            "(needs demo and a larger size)"
+        )
     else:
         for other in others:
             for row in demo.rows:
@@ -1035,30 +1185,43 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
                 if row.name == "ceiling" or big is None:
                     continue
                 if row.name == ANY_BOOK:
-                    lines.append(f"- (not a target) {ANY_BOOK}: demo → {other.size} "
-                                 f"{row.result.rps:,.0f} → {big.result.rps:,.0f} req/s: every demo "
-                                 "book fits in the page cache, few of the larger catalog's do")
+                    lines.append(
+                        f"- (not a target) {ANY_BOOK}: demo → {other.size} "
+                        f"{row.result.rps:,.0f} → {big.result.rps:,.0f} req/s: every demo "
+                        "book fits in the page cache, few of the larger catalog's do"
+                    )
                     continue
                 drop = 1 - big.result.rps / row.result.rps if row.result.rps else 1.0
-                add(drop <= MAX_DROP,
+                add(
+                    drop <= MAX_DROP,
                     f"{row.name}: demo → {other.size} drop ≤ {MAX_DROP:.0%} — "
-                    f"{row.result.rps:,.0f} → {big.result.rps:,.0f} req/s ({-drop:+.0%})")
+                    f"{row.result.rps:,.0f} → {big.result.rps:,.0f} req/s ({-drop:+.0%})",
+                )
             ceil_a, ceil_b = demo.row("ceiling"), other.row("ceiling")
             if ceil_a and ceil_b and ceil_a.result.rps:
                 drift = ceil_b.result.rps / ceil_a.result.rps - 1
-                lines.append(f"- (noise) ceiling demo → {other.size}: {drift:+.1%} "
-                             "(same app both times; not a target)")
+                lines.append(
+                    f"- (noise) ceiling demo → {other.size}: {drift:+.1%} "
+                    "(same app both times; not a target)"
+                )
 
-    failing = [f"{run.size}/{row.name} ({row.errors})"
-               for run in runs for row in run.rows if row.errors]
-    failing += [f"{run.size}/{row.name}'s crawler ({row.crawl.errors})"
-                for run in runs for row in run.rows if row.crawl and row.crawl.errors]
+    failing = [
+        f"{run.size}/{row.name} ({row.errors})" for run in runs for row in run.rows if row.errors
+    ]
+    failing += [
+        f"{run.size}/{row.name}'s crawler ({row.crawl.errors})"
+        for run in runs
+        for row in run.rows
+        if row.crawl and row.crawl.errors
+    ]
     add(not failing, "zero errors — " + (", ".join(failing) if failing else "every row"))
 
     peaks = {run.size: max(r.rss_mb for r in run.rows) for run in runs}
-    add(all(p < MAX_RSS_MB for p in peaks.values()),
+    add(
+        all(p < MAX_RSS_MB for p in peaks.values()),
         f"peak RSS < {MAX_RSS_MB:.0f} MB — "
-        + ", ".join(f"{s}: {p:.0f} MB" for s, p in peaks.items()))
+        + ", ".join(f"{s}: {p:.0f} MB" for s, p in peaks.items()),
+    )
     return lines, all_ok
 
 
@@ -1077,42 +1240,73 @@ def machine() -> str:
     wrk_version = subprocess.run([WRK, "-v"], capture_output=True, text=True, timeout=10)
     first = (wrk_version.stdout or wrk_version.stderr).splitlines()[:1]
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except OSError:
         commit = ""
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in
-                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
-    return (f"commit {commit or '?'} (code fingerprint {code_fingerprint()}); "
-            f"{os.cpu_count()} CPUs ({cpu or platform.machine()}); "
-            f"Python {platform.python_version()}; {first[0] if first else 'wrk'}")
+    return (
+        f"commit {commit or '?'} (code fingerprint {code_fingerprint()}); "
+        f"{os.cpu_count()} CPUs ({cpu or platform.machine()}); "
+        f"Python {platform.python_version()}; {first[0] if first else 'wrk'}"
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: demo catalog only, 1 s per row (unless given)")
-    parser.add_argument("--sizes", help="comma-separated: demo and/or numbers of books "
-                        "(default demo,100000; --quick: demo)")
-    parser.add_argument("--duration", type=int, help="seconds of load per row, whole seconds "
-                        "as wrk takes them (default 5; --quick: 1)")
-    parser.add_argument("--warmup", type=int, help="seconds of unrecorded load before each row "
-                        "(default 1; --quick: 0, only the few requests every row starts with)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="measure each row N times and keep the best (default 1); run-to-run "
-                        "noise on a small VM is ±20%%, more than the 10%% drop target")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: demo catalog only, 1 s per row (unless given)",
+    )
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated: demo and/or numbers of books (default demo,100000; --quick: demo)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        help="seconds of load per row, whole seconds as wrk takes them (default 5; --quick: 1)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        help="seconds of unrecorded load before each row "
+        "(default 1; --quick: 0, only the few requests every row starts with)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each row N times and keep the best (default 1); run-to-run "
+        "noise on a small VM is ±20%%, more than the 10%% drop target",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--quiet-wait", type=float,
-                        help="before each row, wait up to this many seconds for other processes "
-                        "to leave the CPUs idle (default 15; --quick: 0, don't wait)")
-    parser.add_argument("--rows", help="comma-separated row names to run, e.g. 'poll,book detail' "
-                        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs, and so does the "
-                        "row another is compared with)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="before each row, wait up to this many seconds for other processes "
+        "to leave the CPUs idle (default 15; --quick: 0, don't wait)",
+    )
+    parser.add_argument(
+        "--rows",
+        help="comma-separated row names to run, e.g. 'poll,book detail' "
+        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs, and so does the "
+        "row another is compared with)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     args = parser.parse_args(argv)
@@ -1132,18 +1326,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (0 if args.quick else 1)
     if args.quiet_wait is None:
         args.quiet_wait = 0.0 if args.quick else 15.0
-    if (args.duration <= 0 or args.warmup < 0 or args.threads < 1 or args.repeat < 1
-            or args.connections < args.threads):
-        parser.error("need --duration > 0, --warmup ≥ 0, --repeat ≥ 1, --threads ≥ 1, "
-                     "--connections ≥ --threads")
+    if (
+        args.duration <= 0
+        or args.warmup < 0
+        or args.threads < 1
+        or args.repeat < 1
+        or args.connections < args.threads
+    ):
+        parser.error(
+            "need --duration > 0, --warmup ≥ 0, --repeat ≥ 1, --threads ≥ 1, "
+            "--connections ≥ --threads"
+        )
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not os.access(WRK, os.X_OK):
-        print(f"bench: {WRK} not found; install Debian's wrk (apt-get install wrk).",
-              file=sys.stderr)
+        print(
+            f"bench: {WRK} not found; install Debian's wrk (apt-get install wrk).", file=sys.stderr
+        )
         return 2
     # A SIGTERM to the benchmark unwinds like Ctrl-C does, so the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1152,9 +1354,11 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     log.say(f"# LocalLibrary benchmark, {started:%Y-%m-%d %H:%M:%S} UTC\n")
     log.say(f"{machine()}  ")
-    log.say(f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per row after "
-            f"{args.warmup:g} s of warm-up{f', best of {args.repeat}' if args.repeat > 1 else ''}; "
-            f"one uvicorn worker on {HOST}; production settings; sizes: {', '.join(args.sizes)}")
+    log.say(
+        f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per row after "
+        f"{args.warmup:g} s of warm-up{f', best of {args.repeat}' if args.repeat > 1 else ''}; "
+        f"one uvicorn worker on {HOST}; production settings; sizes: {', '.join(args.sizes)}"
+    )
 
     runs: list[SizeRun] = []
     crashed: BaseException | None = None
@@ -1165,8 +1369,12 @@ def main(argv: list[str] | None = None) -> int:
 
     lines, ok = summary(runs) if runs else ([], False)
     best_of = f", best of {args.repeat}" if args.repeat > 1 else ""
-    report = ["", f"## Results (wrk -t{args.threads} -c{args.connections}, "
-              f"{args.duration:g} s per row{best_of})", ""]
+    report = [
+        "",
+        f"## Results (wrk -t{args.threads} -c{args.connections}, "
+        f"{args.duration:g} s per row{best_of})",
+        "",
+    ]
     for run in runs:
         report += [table(run), ""]
     report += ["### Targets", "", *lines, ""]
@@ -1178,10 +1386,21 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.md"
         notes = [f"- {run.size}: {note}" for run in runs for note in run.notes]
-        text = "\n".join([
-            *log.lines, "### Notes", "", *notes, "", "## Raw wrk output", "",
-            "```", *log.raw, "```", "",
-        ])
+        text = "\n".join(
+            [
+                *log.lines,
+                "### Notes",
+                "",
+                *notes,
+                "",
+                "## Raw wrk output",
+                "",
+                "```",
+                *log.raw,
+                "```",
+                "",
+            ]
+        )
         path.write_text(text)
         print(f"Saved {path.relative_to(ROOT)}")
     if crashed is not None:

@@ -174,7 +174,6 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         counts_poll_seconds=2.0,
-        catalog_cache_seconds=0.0,
         session_cache_seconds=0.0,
     )
 

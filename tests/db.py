@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from locallibrary.database import SiteDatabase, async_driver_url, connect, create_database
+from locallibrary.database import Database, async_driver_url, connect, create_database
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ def session_rows(url: str) -> dict[str, tuple[str, int]]:
     }
 
 
-def with_database(url: str, scenario: Callable[[SiteDatabase], Awaitable[T]]) -> T:
+def with_database(url: str, scenario: Callable[[Database], Awaitable[T]]) -> T:
     """Run `scenario` on the site's own database object for `url`, connected, in a new loop."""
 
     async def connected() -> T:

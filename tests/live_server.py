@@ -33,8 +33,16 @@ class LiveServer:
 
 def uvicorn_command(port: int, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "--factory", "locallibrary.web.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), *extra,
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "locallibrary.web.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *extra,
     ]
 
 
@@ -68,9 +76,7 @@ def wait_until_ready(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"the server exited with {process.returncode}:\n{server.output()}"
-            )
+            raise AssertionError(f"the server exited with {process.returncode}:\n{server.output()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
                 return

@@ -28,7 +28,9 @@ def run_concurrently(count: int, call: Callable[[int], Awaitable[T]]) -> list[T]
     return asyncio.run(run())
 
 
-def client(base_url: str, cookies: httpx.Cookies | None = None, connections: int = 100) -> httpx.AsyncClient:
+def client(
+    base_url: str, cookies: httpx.Cookies | None = None, connections: int = 100
+) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         cookies=cookies,

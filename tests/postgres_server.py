@@ -27,7 +27,11 @@ def find_bindir() -> Path | None:
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     candidates += sorted(glob.glob("/opt/homebrew/opt/postgresql*/bin"), reverse=True)
     for candidate in candidates:
-        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+        if (
+            candidate
+            and (Path(candidate) / "initdb").exists()
+            and (Path(candidate) / "pg_ctl").exists()
+        ):
             return Path(candidate)
     return None
 
@@ -53,16 +57,26 @@ class PostgresServer:
             self.run_as = [runuser, "-u", "postgres", "--"]
 
     def _run(self, *args: str) -> None:
-        done = subprocess.run([*self.run_as, *args], capture_output=True, text=True, cwd=self.directory)
+        done = subprocess.run(
+            [*self.run_as, *args], capture_output=True, text=True, cwd=self.directory
+        )
         if done.returncode != 0:
-            pytest.fail(f"{Path(args[0]).name} failed: {done.stderr.strip() or done.stdout.strip()}")
+            pytest.fail(
+                f"{Path(args[0]).name} failed: {done.stderr.strip() or done.stdout.strip()}"
+            )
 
     def initialize(self) -> None:
         if self.run_as:
             shutil.chown(self.directory, "postgres", "postgres")
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-            "--auth=trust", "--encoding=UTF8", "--no-sync",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
         )
 
     def start(self) -> None:
@@ -71,8 +85,15 @@ class PostgresServer:
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
         )
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.directory / "server.log"), "-w", "start",
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "server.log"),
+            "-w",
+            "start",
         )
 
     def stop(self) -> None:

@@ -27,7 +27,6 @@ class Settings:
     debug: bool = False
     secret_key: str = ""
     counts_poll_seconds: float = 3.0
-    catalog_cache_seconds: float = 1.0
     session_cookie_name: str = "sessionid"
     session_cookie_age: int = 14 * 24 * 3600
     session_cookie_secure: bool = False
@@ -39,7 +38,7 @@ class Settings:
 
     @classmethod
     def from_environ(cls, env_file: str | os.PathLike[str] = ".env") -> Settings:
-        config = Config(env_file if Path(env_file).is_file() else None)
+        config = Config(Path(env_file) if Path(env_file).is_file() else None)
         debug = config("DEBUG", cast=bool, default=False)
         secret_key = config("SECRET_KEY", default="")
         if not secret_key:
@@ -54,7 +53,6 @@ class Settings:
             debug=debug,
             secret_key=secret_key,
             counts_poll_seconds=config("COUNTS_POLL_SECONDS", cast=float, default=3.0),
-            catalog_cache_seconds=config("CATALOG_CACHE_SECONDS", cast=float, default=1.0),
             session_cookie_name=config("SESSION_COOKIE_NAME", default="sessionid"),
             session_cookie_age=config("SESSION_COOKIE_AGE", cast=int, default=14 * 24 * 3600),
             session_cookie_secure=config("SESSION_COOKIE_SECURE", cast=bool, default=False),

@@ -16,11 +16,19 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
         skip_or_fail("wrk not found; install Debian's `wrk` for the benchmark")
     # Each new kind of row once: a crawler beside the load, random ids, a nonce; the rows they
     # are compared with come along by themselves.
-    rows = ("home (returning)", "poll under crawl", "book list (middle)", "book detail (any book)",
-            "book list (any middle page)")
+    rows = (
+        "home (returning)",
+        "poll under crawl",
+        "book list (middle)",
+        "book detail (any book)",
+        "book list (any middle page)",
+    )
     result = subprocess.run(
         [sys.executable, "bench/run.py", "--quick", "--rows", ",".join(rows), "--no-save"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
@@ -30,19 +38,30 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
     crawler = [line for line in lines if line.startswith("The crawler of poll under crawl: ")]
     assert len(crawler) == 1 and " 0 errors " in crawler[0], result.stdout
     assert int(crawler[0].split(": ")[1].split()[0].replace(",", "")) > 0, result.stdout
-    for target in ("book list (any middle page) req/s", "poll under crawl req/s",
-                   "poll under crawl p99", "book detail (any book) p99"):
-        assert re.search(rf"^- \*\*(PASS|FAIL)\*\* {re.escape(target)} ", result.stdout,
-                         re.MULTILINE), (target, result.stdout)
+    for target in (
+        "book list (any middle page) req/s",
+        "poll under crawl req/s",
+        "poll under crawl p99",
+        "book detail (any book) p99",
+    ):
+        assert re.search(
+            rf"^- \*\*(PASS|FAIL)\*\* {re.escape(target)} ", result.stdout, re.MULTILINE
+        ), (target, result.stdout)
     assert "**PASS** zero errors" in result.stdout, result.stdout
 
 
 def test_the_in_process_timing_runs_for_a_row_and_the_ceiling() -> None:
     result = subprocess.run(
         [sys.executable, "bench/inprocess.py", "poll", "--requests", "20", "--rounds", "1"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    timings = re.findall(r"^(poll|ceiling) \(([^)]*)\): warm +[\d.]+ µs, cold +[\d.]+ µs$",
-                         result.stdout, re.MULTILINE)
+    timings = re.findall(
+        r"^(poll|ceiling) \(([^)]*)\): warm +[\d.]+ µs, cold +[\d.]+ µs$",
+        result.stdout,
+        re.MULTILINE,
+    )
     assert timings == [("poll", "/catalog/_counts"), ("ceiling", "/")], result.stdout

@@ -196,9 +196,7 @@ def test_results_per_page_with_javascript(page: Page, live_url: str) -> None:
     assert_no_full_load(page)
 
 
-def test_results_per_page_without_javascript(
-    new_page: Callable[..., Page], live_url: str
-) -> None:
+def test_results_per_page_without_javascript(new_page: Callable[..., Page], live_url: str) -> None:
     page = new_page(java_script_enabled=False)
     page.goto(f"{live_url}/catalog/books/?page=2")
     expect(page.locator(BOOK_LINKS)).to_have_count(10)

@@ -20,10 +20,18 @@ def test_cookie_is_secure_when_the_proxy_says_https(database_url: str) -> None:
 
 def test_the_server_removes_expired_sessions_in_the_background(database_url: str) -> None:
     now = int(time.time())
-    sql(database_url, "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
-        k="e" * 32, e=now - 5)
-    sql(database_url, "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
-        k="l" * 32, e=now + 3600)
+    sql(
+        database_url,
+        "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
+        k="e" * 32,
+        e=now - 5,
+    )
+    sql(
+        database_url,
+        "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
+        k="l" * 32,
+        e=now + 3600,
+    )
     env = {"DATABASE_URL": database_url, "SESSION_CLEANUP_SECONDS": "0.2"}
     with live_server(env):
         deadline = time.monotonic() + 10

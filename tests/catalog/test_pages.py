@@ -158,7 +158,12 @@ def test_book_detail_shows_everything_about_the_book(client: TestClient) -> None
         status = row.css_first(".status")
         label = text(status)
         assert label in {"Available", "On loan", "Maintenance", "Reserved"}
-        assert status.attributes["class"].split()[1] in {"status-a", "status-o", "status-m", "status-r"}
+        assert status.attributes["class"].split()[1] in {
+            "status-a",
+            "status-o",
+            "status-m",
+            "status-r",
+        }
         due = text(row.css("td")[1])
         if label == "On loan":
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", due)

@@ -67,7 +67,9 @@ def test_demo_copies_cover_every_status_with_due_dates_near_today(database_url: 
     async def copies() -> list[tuple[str, dt.date | None]]:
         engine = create_async_engine(async_driver_url(database_url))
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(book_instance.c.status, book_instance.c.due_back))).all()
+            rows = (
+                await conn.execute(select(book_instance.c.status, book_instance.c.due_back))
+            ).all()
         await engine.dispose()
         return [(r.status, r.due_back) for r in rows]
 
@@ -109,7 +111,7 @@ def test_synthetic_seeding_reports_progress(empty_database_url: str) -> None:
 
 def test_isbn13_check_digit() -> None:
     assert isbn13("978014143951") == "9780141439518"  # Pride and Prejudice, Penguin Classics
-    assert isbn13("979000000001") [-1] == str((10 - (9 + 7 * 3 + 9 + 1 * 3) % 10) % 10)
+    assert isbn13("979000000001")[-1] == str((10 - (9 + 7 * 3 + 9 + 1 * 3) % 10) % 10)
 
 
 def test_seed_against_an_unreachable_database_is_one_line(tmp_path: object) -> None:

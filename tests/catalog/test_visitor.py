@@ -77,7 +77,10 @@ def test_the_poll_creates_no_session_for_a_new_browser(
 
 def test_the_poll_shows_new_counts(client: TestClient, database_url: str) -> None:
     before = int(text(parse(client.get("/catalog/_counts").text).css_first("[data-count=authors]")))
-    sql(database_url, "INSERT INTO catalog_author (first_name, last_name) VALUES ('Ada', 'Lovelace')")
+    sql(
+        database_url,
+        "INSERT INTO catalog_author (first_name, last_name) VALUES ('Ada', 'Lovelace')",
+    )
     after = int(text(parse(client.get("/catalog/_counts").text).css_first("[data-count=authors]")))
     assert after == before + 1
 
@@ -130,7 +133,9 @@ def test_a_forged_or_foreign_companion_cookie_is_not_adopted(
     assert other_key not in session_rows(database_url)
     tampered = companion[:-2] + ("A" if companion[-2] != "A" else "B") + companion[-1]
     key = "r" * 32
-    response = client.get("/catalog/", headers={"cookie": f"sessionid={key}; sessionid_new={tampered}"})
+    response = client.get(
+        "/catalog/", headers={"cookie": f"sessionid={key}; sessionid_new={tampered}"}
+    )
     assert visits_sentence(response.text) == "You have visited this page 1 time."
     assert key not in session_rows(database_url)
 
@@ -156,7 +161,8 @@ def test_per_page_form_offers_the_choices(client: TestClient) -> None:
 
 def test_per_page_is_remembered_on_both_lists_without_javascript(client: TestClient) -> None:
     response = client.post(
-        "/catalog/preferences/per-page", data={"per_page": "25", "list": "books"},
+        "/catalog/preferences/per-page",
+        data={"per_page": "25", "list": "books"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -173,7 +179,8 @@ def test_per_page_is_remembered_on_both_lists_without_javascript(client: TestCli
 def test_per_page_with_htmx_swaps_the_list(client: TestClient) -> None:
     headers = {"HX-Request": "true", "HX-Target": "author-list"}
     response = client.post(
-        "/catalog/preferences/per-page", data={"per_page": "50", "list": "authors"},
+        "/catalog/preferences/per-page",
+        data={"per_page": "50", "list": "authors"},
         headers=headers,
     )
     assert response.status_code == 200
@@ -264,7 +271,9 @@ def test_recently_viewed_lists_the_last_five_newest_first_without_duplicates(
 ) -> None:
     assert recently_viewed(client) == []
     hrefs = links(parse(client.get("/catalog/books/").text), "#book-list .items li > a")[:7]
-    titles = [text(parse(client.get(h).text).css_first("h1")).removeprefix("Title: ") for h in hrefs]
+    titles = [
+        text(parse(client.get(h).text).css_first("h1")).removeprefix("Title: ") for h in hrefs
+    ]
     assert recently_viewed(client) == titles[::-1][:5]
     client.get(hrefs[3])
     assert recently_viewed(client) == [titles[3], titles[6], titles[5], titles[4], titles[2]]
@@ -289,8 +298,12 @@ def test_a_missing_book_is_not_remembered(client: TestClient, database_url: str)
 
 @pytest.mark.parametrize(
     "cookie",
-    ["sessionid=" + "x" * 10_000, "sessionid=' OR 1=1 --", "sessionid=" + "a" * 32,
-     "; ".join(["sessionid=abc"] * 300)],
+    [
+        "sessionid=" + "x" * 10_000,
+        "sessionid=' OR 1=1 --",
+        "sessionid=" + "a" * 32,
+        "; ".join(["sessionid=abc"] * 300),
+    ],
     ids=["10KB", "sql", "unknown", "many"],
 )
 def test_garbage_cookies_get_a_normal_home_page(client: TestClient, cookie: str) -> None:
@@ -315,8 +328,12 @@ def test_clearsessions_removes_only_expired_sessions(database_url: str) -> None:
 
     now = int(time.time())
     for key, expires in (("a" * 32, now - 10), ("b" * 32, now - 1), ("c" * 32, now + 3600)):
-        sql(database_url, "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
-            k=key, e=expires)
+        sql(
+            database_url,
+            "INSERT INTO sessions (key, data, expires_at) VALUES (:k, '{}', :e)",
+            k=key,
+            e=expires,
+        )
     result = run_cli("clearsessions", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Removed 2 expired sessions."

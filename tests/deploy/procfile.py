@@ -32,10 +32,20 @@ STARTUP_SECONDS = 20.0
 RELEASE_SECONDS = 120.0
 # The app's settings (README) and honcho's own variables: none may leak in from the test run.
 INHERITED_SETTINGS = {
-    "DATABASE_URL", "DEBUG", "SECRET_KEY", "COUNTS_POLL_SECONDS", "DATABASE_BUSY_TIMEOUT",
-    "SITE_NOTICE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_AGE", "SESSION_COOKIE_SECURE",
-    "SESSION_SAVE_EVERY_REQUEST", "SESSION_MAX_BYTES", "SESSION_CLEANUP_SECONDS",
-    "PORT", "PROCFILE",
+    "DATABASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "COUNTS_POLL_SECONDS",
+    "DATABASE_BUSY_TIMEOUT",
+    "SITE_NOTICE",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_AGE",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_SAVE_EVERY_REQUEST",
+    "SESSION_MAX_BYTES",
+    "SESSION_CLEANUP_SECONDS",
+    "PORT",
+    "PROCFILE",
 }
 STARTED = re.compile(r"\| (?P<name>\S+) started \(pid=(?P<pid>\d+)\)$", re.MULTILINE)
 
@@ -61,9 +71,7 @@ class Honcho:
     def lines_of(self, name: str) -> list[str]:
         """The output lines of process `name` (e.g. `web.1`) without honcho's prefix."""
         prefix = re.compile(rf"^\d\d:\d\d:\d\d {re.escape(name)} +\| ")
-        return [
-            prefix.sub("", line) for line in self.output().splitlines() if prefix.match(line)
-        ]
+        return [prefix.sub("", line) for line in self.output().splitlines() if prefix.match(line)]
 
     def shows(self, name: str, needle: str, timeout: float = 5.0) -> bool:
         """Whether a line of process `name` contains `needle`, waiting a little for it: output
@@ -113,8 +121,16 @@ def honcho(arguments: Sequence[str], env: dict[str, str]) -> Iterator[Honcho]:
     ):
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "honcho", "--no-colour",
-                "--app-root", str(REPO_ROOT), "--procfile", str(PROCFILE), "--env", no_env.name,
+                sys.executable,
+                "-m",
+                "honcho",
+                "--no-colour",
+                "--app-root",
+                str(REPO_ROOT),
+                "--procfile",
+                str(PROCFILE),
+                "--env",
+                no_env.name,
                 *arguments,
             ],
             cwd=REPO_ROOT,

@@ -280,9 +280,7 @@ def test_flush_without_a_session_sets_no_cookie(client: TestClient) -> None:
     assert "set-cookie" not in client.get("/?do=flush").headers
 
 
-def test_cycle_key_keeps_the_data_under_a_new_key(
-    client: TestClient, store: CountingStore
-) -> None:
+def test_cycle_key_keeps_the_data_under_a_new_key(client: TestClient, store: CountingStore) -> None:
     client.get("/?do=count")
     old = key_of(client)
     client.get("/?do=cycle")
@@ -355,7 +353,7 @@ def test_expired_session_reads_empty_and_gets_a_new_key(
         "sessionid=" + "x" * 10_000,
         "sessionid='; DROP TABLE sessions; --",
         "sessionid=" + "é" * 32,
-        "sessionid=\"" + "a" * 32,
+        'sessionid="' + "a" * 32,
         "sessionid",
         ";;;=;sessionid==",
         "sessionid=%00%00",
@@ -381,7 +379,9 @@ def test_many_session_cookies_at_once_use_the_first_well_formed_one(
     client.get("/?do=count")
     key = key_of(client)
     client.cookies.clear()
-    header = "; ".join(["sessionid=junk", f"sessionid={key}", "sessionid=" + "b" * 32] + ["sessionid=x"] * 200)
+    header = "; ".join(
+        ["sessionid=junk", f"sessionid={key}", "sessionid=" + "b" * 32] + ["sessionid=x"] * 200
+    )
     response = client.get("/?do=read", headers={"cookie": header})
     assert response.json() == {"key": key, "data": {"count": 1}}
 

@@ -107,9 +107,7 @@ def test_new_session_flags_are_clear(session: Session) -> None:
     assert session.modified is False
 
 
-async def test_session_key_is_set_by_save(
-    session: Session, store: MemoryStore
-) -> None:
+async def test_session_key_is_set_by_save(session: Session, store: MemoryStore) -> None:
     session["cat"] = "bagpuss"
     assert session.session_key is None
     await session.save(store)
@@ -444,9 +442,7 @@ async def test_cycle_key(store: MemoryStore, config: SessionConfig, clock: FakeC
     assert dict(s) == {"a": "b", "c": "d", "n": 4}
 
 
-async def test_cycle_key_of_a_new_session(
-    session: Session, store: MemoryStore
-) -> None:
+async def test_cycle_key_of_a_new_session(session: Session, store: MemoryStore) -> None:
     session["a"] = 1
     session.cycle_key()
     await session.save(store)
@@ -463,17 +459,13 @@ def test_default_expiry(session: Session, clock: FakeClock) -> None:
     assert session.get_expire_at_browser_close() is False
 
 
-async def test_default_expiry_is_saved(
-    session: Session, store: MemoryStore
-) -> None:
+async def test_default_expiry_is_saved(session: Session, store: MemoryStore) -> None:
     session["a"] = 1
     await session.save(store)
     assert expires_at(store, session.session_key) == START + MAX_AGE
 
 
-async def test_set_expiry_seconds(
-    session: Session, store: MemoryStore, clock: FakeClock
-) -> None:
+async def test_set_expiry_seconds(session: Session, store: MemoryStore, clock: FakeClock) -> None:
     session["a"] = 1
     session.set_expiry(10)
     assert session.modified
@@ -487,9 +479,7 @@ async def test_set_expiry_seconds(
     assert session.get_expiry_age() == 10
 
 
-async def test_set_expiry_timedelta(
-    session: Session, store: MemoryStore, clock: FakeClock
-) -> None:
+async def test_set_expiry_timedelta(session: Session, store: MemoryStore, clock: FakeClock) -> None:
     session["a"] = 1
     session.set_expiry(dt.timedelta(seconds=10))
     assert session.get_expiry_age() == 10
@@ -747,8 +737,16 @@ class Thing:
 
 @pytest.mark.parametrize(
     "value",
-    [{1, 2}, Thing(), float("nan"), float("inf"), b"bytes", [1, {2}], {"a": {"b": Thing()}},
-     {1: "a", "b": 2}],
+    [
+        {1, 2},
+        Thing(),
+        float("nan"),
+        float("inf"),
+        b"bytes",
+        [1, {2}],
+        {"a": {"b": Thing()}},
+        {1: "a", "b": 2},
+    ],
     ids=["set", "object", "nan", "inf", "bytes", "nested-set", "nested-object", "mixed-keys"],
 )
 def test_unserializable_value_raises_at_setitem(session: Session, value: Any) -> None:
@@ -808,9 +806,7 @@ async def test_has_changes_names_a_nested_unserializable_value(
 # -- the size cap -------------------------------------------------------------------------------
 
 
-async def test_too_large_new_session_is_not_saved(
-    store: MemoryStore, clock: FakeClock
-) -> None:
+async def test_too_large_new_session_is_not_saved(store: MemoryStore, clock: FakeClock) -> None:
     s = Session(None, {}, SessionConfig(max_bytes=100), clock)
     s["big"] = "x" * 200
     with pytest.raises(SessionTooLarge, match="100 bytes"):

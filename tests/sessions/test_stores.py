@@ -17,9 +17,8 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-from databases import Database
 
-from locallibrary.database import connect, create_database
+from locallibrary.database import Database, connect, create_database
 from locallibrary.sessions import (
     DatabaseStore,
     MemoryStore,
@@ -282,17 +281,18 @@ async def test_failing_merge_of_a_missing_row_creates_nothing(harness: Harness) 
     assert await harness.store.load(key) == {"a": 1}
 
 
-async def test_failing_merge_inside_a_held_connection(database_harness: DatabaseHarness) -> None:
-    """As in a request, where one connection is held throughout (HoldConnection)."""
-    store, database = database_harness.store, database_harness.database
+async def test_failing_merges_leave_the_pooled_connections_usable(
+    database_harness: DatabaseHarness,
+) -> None:
+    """A merge that raises rolls its transaction back; the connection goes on serving."""
+    store = database_harness.store
     key = new_session_key()
-    async with database.connection():
-        await store.create(key, dumps({"a": 1}), LATER)
-        for _ in range(3):
-            with pytest.raises(MergeFailed):
-                await store.update(key, failing, LATER)
-        await store.update(key, setting(b=2), LATER)
-        assert await store.load(key) == {"a": 1, "b": 2}
+    await store.create(key, dumps({"a": 1}), LATER)
+    for _ in range(3):
+        with pytest.raises(MergeFailed):
+            await store.update(key, failing, LATER)
+    await store.update(key, setting(b=2), LATER)
+    assert await store.load(key) == {"a": 1, "b": 2}
     assert await database_harness.get_raw(key) == (dumps({"a": 1, "b": 2}), LATER)
 
 
@@ -515,7 +515,7 @@ async def sqlite_harness(sqlite_url: str, anyio_backend: str) -> AsyncIterator[H
 def committed(harness: Harness, key: str) -> dict[str, Any] | None:
     """The session row as another connection sees it: only what is committed."""
     assert isinstance(harness, DatabaseHarness)
-    with sqlite3.connect(harness.database.url.database) as other:
+    with sqlite3.connect(harness.database.path) as other:
         row = other.execute("SELECT data FROM sessions WHERE key = ?", (key,)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 

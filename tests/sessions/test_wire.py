@@ -88,8 +88,13 @@ def test_a_value_that_would_need_quoting_is_refused(value: str) -> None:
 
 @pytest.mark.parametrize(
     "setting",
-    [{"cookie_name": "my session"}, {"cookie_name": "a;b"}, {"cookie_name": ""},
-     {"path": "/a;b"}, {"domain": "example.org\n"}],
+    [
+        {"cookie_name": "my session"},
+        {"cookie_name": "a;b"},
+        {"cookie_name": ""},
+        {"path": "/a;b"},
+        {"domain": "example.org\n"},
+    ],
 )
 def test_a_cookie_that_could_not_be_sent_is_refused_at_once(setting: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="session cookie"):
@@ -107,8 +112,13 @@ def test_a_deferred_token_gives_back_its_data_for_its_key_until_it_expires() -> 
 
 @pytest.mark.parametrize(
     "payload",
-    [b"not base64!", base64_encode(b""), base64_encode(b"no fields"),
-     base64_encode(f"{KEY}:soon:{{}}"), base64_encode(b"\xff")],
+    [
+        b"not base64!",
+        base64_encode(b""),
+        base64_encode(b"no fields"),
+        base64_encode(f"{KEY}:soon:{{}}"),
+        base64_encode(b"\xff"),
+    ],
 )
 def test_a_token_signed_with_our_key_but_not_in_our_format_is_ignored(payload: bytes) -> None:
     """As from an older version of the site, signed with the same secret."""

@@ -7,8 +7,14 @@ from starlette.testclient import TestClient
 
 from tests.html import parse
 
-PAGES = ["/catalog/", "/catalog/books/", "/catalog/authors/", "/catalog/book/1",
-         "/catalog/author/1", "/no/such/page"]
+PAGES = [
+    "/catalog/",
+    "/catalog/books/",
+    "/catalog/authors/",
+    "/catalog/book/1",
+    "/catalog/author/1",
+    "/no/such/page",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -32,8 +32,9 @@ async def image(request: Request) -> Response:
 
 
 async def encoded(request: Request) -> Response:
-    return Response(gzip.compress(PAGE.encode()), headers={"content-encoding": "gzip"},
-                    media_type="text/html")
+    return Response(
+        gzip.compress(PAGE.encode()), headers={"content-encoding": "gzip"}, media_type="text/html"
+    )
 
 
 async def no_content(request: Request) -> Response:
@@ -51,8 +52,10 @@ async def stream(request: Request) -> Response:
 @pytest.fixture
 def client() -> TestClient:
     app = Starlette(
-        routes=[Route(f"/{endpoint.__name__}", endpoint)
-                for endpoint in (page, small, image, encoded, no_content, stream)],
+        routes=[
+            Route(f"/{endpoint.__name__}", endpoint)
+            for endpoint in (page, small, image, encoded, no_content, stream)
+        ],
     )
     # Raw bodies: httpx would decompress them, hiding what was sent.
     return TestClient(Compression(app, minimum_size=1000))

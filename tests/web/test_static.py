@@ -14,8 +14,10 @@ from tests.html import parse
 
 def asset_urls(client: TestClient, page: str = "/catalog/") -> list[str]:
     response = client.get(page)
-    return [n.attributes.get("src") or n.attributes.get("href") or ""
-            for n in parse(response.text).css("script[src], link[href]")]
+    return [
+        n.attributes.get("src") or n.attributes.get("href") or ""
+        for n in parse(response.text).css("script[src], link[href]")
+    ]
 
 
 def test_pages_reference_assets_by_content_hash(client: TestClient) -> None:

@@ -50,25 +50,3 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.number < self.count
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which rows of an ordered list of `total` rows make a page, read from the nearer end.
-
-    Deep pages are read backwards from the end of the index (`from_end`: reverse the order,
-    then the rows), so that the last page costs what the first does instead of skipping the
-    whole list.
-    """
-
-    offset: int
-    limit: int
-    from_end: bool
-
-
-def page_window(total: int, number: int, per_page: int) -> Window:
-    start = (number - 1) * per_page
-    end = min(start + per_page, total)
-    if start <= total - end:
-        return Window(start, per_page, from_end=False)
-    return Window(total - end, end - start, from_end=True)

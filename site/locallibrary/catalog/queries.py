@@ -1,30 +1,24 @@
 """The catalog's queries: each page's data in a known, small number of round trips.
 
-Every statement is built once, here, with named parameters, and compiled once per process
-(locallibrary.database.statements); a request only passes its values.
+Every statement is written out here as SQL with named parameters, and each read made on the
+event loop is bounded: a point lookup by key, or a page of an index (tests/database/test_plans.py
+checks each plan for sorts and table scans). Lists are read in index order; a page in the middle
+of a list starts from the nearest entry of its page index (page_index.py), so it costs what the
+first page does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-
-from locallibrary.catalog.pagination import Page, Window, page_number, page_window
-from locallibrary.catalog.tables import (
-    CopyStatus,
-    author,
-    book,
-    book_genre,
-    book_instance,
-    genre,
-    language,
-)
-from locallibrary.database import SiteDatabase
+from locallibrary.catalog.page_index import OrderedList, PageIndex
+from locallibrary.catalog.pagination import Page, page_number
+from locallibrary.catalog.tables import CopyStatus
+from locallibrary.database import Database, Row
+from locallibrary.database.values import as_date, as_uuid
 
 # Ids arrive from URLs; the id columns are 32-bit INTEGERs, and a larger number cannot be a row
 # (PostgreSQL's driver would refuse it, SQLite's would overflow past 64 bits).
@@ -78,105 +72,180 @@ class AuthorDetail:
     books: list[BookRow]
 
 
-PageQuery = Callable[[SiteDatabase, str | None, int, int], Awaitable[Page[Any]]]
-"""A list page's query: (database, raw page number, page size, rows in the list) -> the page."""
-
-
-def _author_ref(row: object) -> AuthorRef | None:
-    mapping = row._mapping  # type: ignore[attr-defined]
-    if mapping["author_id"] is None:
-        return None
-    return AuthorRef(mapping["author_id"], mapping["first_name"], mapping["last_name"])
-
-
-def _paged(query: Select[Any], order: list[Any]) -> tuple[Select[Any], Select[Any]]:
-    """A page of `query` in `order`, and one read from the end (see pagination.Window)."""
-    limit, offset = bindparam("limit"), bindparam("offset")
-    forwards = query.order_by(*order).limit(limit).offset(offset)
-    backwards = query.order_by(*(column.desc() for column in order)).limit(limit).offset(offset)
-    return forwards, backwards
-
-
-BOOK_PAGE = _paged(
-    select(
-        book.c.id, book.c.title, book.c.author_id, author.c.first_name, author.c.last_name
-    ).select_from(book.outerjoin(author, book.c.author_id == author.c.id)),
-    [book.c.title, book.c.id],
-)
-AUTHOR_PAGE = _paged(select(author), [author.c.last_name, author.c.first_name, author.c.id])
-
-BOOK = (
-    select(
-        book.c.id,
-        book.c.title,
-        book.c.summary,
-        book.c.isbn,
-        book.c.author_id,
-        author.c.first_name,
-        author.c.last_name,
-        language.c.name.label("language"),
-    )
-    .select_from(
-        book.outerjoin(author, book.c.author_id == author.c.id).outerjoin(
-            language, book.c.language_id == language.c.id
+# A page of a list is `LIMIT :limit` rows from the row found by stepping `:skip` entries along the
+# list's index: from its start, or from the page index's entry (:key0, :key1, …). The steps walk
+# only the index, the rows read are the page's own.
+BOOKS = OrderedList(
+    name="books",
+    key=("title", "id"),
+    first_rows="""
+        SELECT book.id, book.title, book.author_id, author.first_name, author.last_name
+        FROM catalog_book AS book
+        LEFT JOIN catalog_author AS author ON author.id = book.author_id
+        WHERE (book.title, book.id) >= (
+            SELECT title, id FROM catalog_book ORDER BY title, id LIMIT 1 OFFSET :skip
         )
-    )
-    .where(book.c.id == bindparam("book_id"))
+        ORDER BY book.title, book.id
+        LIMIT :limit
+    """,
+    rows_from="""
+        SELECT book.id, book.title, book.author_id, author.first_name, author.last_name
+        FROM catalog_book AS book
+        LEFT JOIN catalog_author AS author ON author.id = book.author_id
+        WHERE (book.title, book.id) >= (
+            SELECT title, id FROM catalog_book
+            WHERE (title, id) >= (:key0, :key1)
+            ORDER BY title, id
+            LIMIT 1 OFFSET :skip
+        )
+        ORDER BY book.title, book.id
+        LIMIT :limit
+    """,
+    entries="""
+        SELECT title, id FROM (
+            SELECT title, id, row_number() OVER (ORDER BY title, id) AS position
+            FROM catalog_book
+        ) AS ordered
+        WHERE position % :every = 1
+        ORDER BY title, id
+    """,
 )
-BOOK_GENRES = (
-    select(genre.c.name)
-    .select_from(genre.join(book_genre, book_genre.c.genre_id == genre.c.id))
-    .where(book_genre.c.book_id == bindparam("book_id"))
-    .order_by(genre.c.name)
-)
-BOOK_COPIES = (
-    select(
-        book_instance.c.id,
-        book_instance.c.imprint,
-        book_instance.c.due_back,
-        book_instance.c.status,
-    )
-    .where(book_instance.c.book_id == bindparam("book_id"))
-    .order_by(book_instance.c.due_back, book_instance.c.id)
-)
-AUTHOR = select(author).where(author.c.id == bindparam("author_id"))
-AUTHOR_BOOKS = (
-    select(book.c.id, book.c.title)
-    .where(book.c.author_id == bindparam("author_id"))
-    .order_by(book.c.title, book.c.id)
+AUTHORS = OrderedList(
+    name="authors",
+    key=("last_name", "first_name", "id"),
+    first_rows="""
+        SELECT id, first_name, last_name, date_of_birth, date_of_death
+        FROM catalog_author
+        WHERE (last_name, first_name, id) >= (
+            SELECT last_name, first_name, id FROM catalog_author
+            ORDER BY last_name, first_name, id
+            LIMIT 1 OFFSET :skip
+        )
+        ORDER BY last_name, first_name, id
+        LIMIT :limit
+    """,
+    rows_from="""
+        SELECT id, first_name, last_name, date_of_birth, date_of_death
+        FROM catalog_author
+        WHERE (last_name, first_name, id) >= (
+            SELECT last_name, first_name, id FROM catalog_author
+            WHERE (last_name, first_name, id) >= (:key0, :key1, :key2)
+            ORDER BY last_name, first_name, id
+            LIMIT 1 OFFSET :skip
+        )
+        ORDER BY last_name, first_name, id
+        LIMIT :limit
+    """,
+    entries="""
+        SELECT last_name, first_name, id FROM (
+            SELECT last_name, first_name, id,
+                   row_number() OVER (ORDER BY last_name, first_name, id) AS position
+            FROM catalog_author
+        ) AS ordered
+        WHERE position % :every = 1
+        ORDER BY last_name, first_name, id
+    """,
 )
 
+BOOK = """
+    SELECT book.id, book.title, book.summary, book.isbn, book.author_id,
+           author.first_name, author.last_name, language.name AS language
+    FROM catalog_book AS book
+    LEFT JOIN catalog_author AS author ON author.id = book.author_id
+    LEFT JOIN catalog_language AS language ON language.id = book.language_id
+    WHERE book.id = :book_id
+"""
+BOOK_GENRES = """
+    SELECT genre.name
+    FROM catalog_book_genre AS book_genre
+    JOIN catalog_genre AS genre ON genre.id = book_genre.genre_id
+    WHERE book_genre.book_id = :book_id
+"""
+BOOK_COPIES = """
+    SELECT id, imprint, due_back, status
+    FROM catalog_bookinstance
+    WHERE book_id = :book_id
+    ORDER BY due_back, id
+"""
+AUTHOR = """
+    SELECT id, first_name, last_name, date_of_birth, date_of_death
+    FROM catalog_author
+    WHERE id = :author_id
+"""
+AUTHOR_BOOKS = """
+    SELECT id, title FROM catalog_book WHERE author_id = :author_id ORDER BY title, id
+"""
+BOOK_TITLE = "SELECT title FROM catalog_book WHERE id = :book_id"
 
-async def _page_rows(
-    db: SiteDatabase, statements: tuple[Select[Any], Select[Any]], window: Window
-) -> list[Any]:
-    """The page's rows in list order, read from whichever end of the index is nearer."""
-    forwards, backwards = statements
-    query = backwards if window.from_end else forwards
-    rows = await db.fetch_all(query, {"limit": window.limit, "offset": window.offset})
-    return rows[::-1] if window.from_end else rows
+# The reads made on the event loop, for the test of their plans (with values that exercise them).
+BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "book list, first rows": (BOOKS.first_rows, {"limit": 10, "skip": 0}),
+    "book list, rows from an index entry": (
+        BOOKS.rows_from,
+        {"key0": "M", "key1": 0, "skip": 5, "limit": 10},
+    ),
+    "author list, first rows": (AUTHORS.first_rows, {"limit": 10, "skip": 0}),
+    "author list, rows from an index entry": (
+        AUTHORS.rows_from,
+        {"key0": "M", "key1": "", "key2": 0, "skip": 5, "limit": 10},
+    ),
+    "book": (BOOK, {"book_id": 1}),
+    "book's genres": (BOOK_GENRES, {"book_id": 1}),
+    "book's copies": (BOOK_COPIES, {"book_id": 1}),
+    "author": (AUTHOR, {"author_id": 1}),
+    "author's books": (AUTHOR_BOOKS, {"author_id": 1}),
+    "book title": (BOOK_TITLE, {"book_id": 1}),
+}
+
+
+def _author_ref(row: Row) -> AuthorRef | None:
+    if row["author_id"] is None:
+        return None
+    return AuthorRef(row["author_id"], row["first_name"], row["last_name"])
+
+
+def _author(row: Row) -> AuthorRef:
+    return AuthorRef(
+        row["id"],
+        row["first_name"],
+        row["last_name"],
+        as_date(row["date_of_birth"]),
+        as_date(row["date_of_death"]),
+    )
 
 
 async def book_page(
-    db: SiteDatabase, raw_page: str | None, per_page: int, total: int
+    db: Database,
+    index: PageIndex,
+    version: int,
+    raw_page: str | None,
+    per_page: int,
+    total: int,
 ) -> Page[BookRow]:
-    """One page of the book list, in title order; `total` is the number of books."""
+    """One page of the book list, in title order, as of catalog `version`; `total` is the
+    number of books."""
     number = page_number(raw_page, total, per_page)
-    rows = await _page_rows(db, BOOK_PAGE, page_window(total, number, per_page))
-    items = [BookRow(row.id, row.title, _author_ref(row)) for row in rows]
+    rows = await index.rows(db, version, (number - 1) * per_page, per_page)
+    items = [BookRow(row["id"], row["title"], _author_ref(row)) for row in rows]
     return Page(items, number, per_page, total)
 
 
 async def author_page(
-    db: SiteDatabase, raw_page: str | None, per_page: int, total: int
+    db: Database,
+    index: PageIndex,
+    version: int,
+    raw_page: str | None,
+    per_page: int,
+    total: int,
 ) -> Page[AuthorRef]:
-    """One page of the author list, by last then first name; `total` is the number of authors."""
+    """One page of the author list, by last then first name, as of catalog `version`; `total`
+    is the number of authors."""
     number = page_number(raw_page, total, per_page)
-    rows = await _page_rows(db, AUTHOR_PAGE, page_window(total, number, per_page))
-    return Page([AuthorRef(**dict(row._mapping)) for row in rows], number, per_page, total)
+    rows = await index.rows(db, version, (number - 1) * per_page, per_page)
+    return Page([_author(row) for row in rows], number, per_page, total)
 
 
-async def book_detail(db: SiteDatabase, book_id: int) -> BookDetail | None:
+async def book_detail(db: Database, book_id: int) -> BookDetail | None:
     if not 0 < book_id <= MAX_ID:
         return None
     row = await db.fetch_one(BOOK, {"book_id": book_id})
@@ -185,32 +254,36 @@ async def book_detail(db: SiteDatabase, book_id: int) -> BookDetail | None:
     genres = await db.fetch_all(BOOK_GENRES, {"book_id": book_id})
     copies = await db.fetch_all(BOOK_COPIES, {"book_id": book_id})
     return BookDetail(
-        id=row.id,
-        title=row.title,
-        summary=row.summary,
-        isbn=row.isbn,
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        isbn=row["isbn"],
         author=_author_ref(row),
-        language=row.language,
-        genres=[g.name for g in genres],
-        copies=[Copy(c.id, c.imprint, c.due_back, CopyStatus(c.status)) for c in copies],
+        language=row["language"],
+        genres=sorted(genre["name"] for genre in genres),  # a handful: sorted here, not by SQL
+        copies=[
+            Copy(as_uuid(c["id"]), c["imprint"], as_date(c["due_back"]), CopyStatus(c["status"]))
+            for c in copies
+        ],
     )
 
 
-async def author_detail(db: SiteDatabase, author_id: int) -> AuthorDetail | None:
+async def author_detail(db: Database, author_id: int) -> AuthorDetail | None:
     if not 0 < author_id <= MAX_ID:
         return None
     row = await db.fetch_one(AUTHOR, {"author_id": author_id})
     if row is None:
         return None
-    ref = AuthorRef(**dict(row._mapping))
+    ref = _author(row)
     books = await db.fetch_all(AUTHOR_BOOKS, {"author_id": author_id})
-    return AuthorDetail(ref, [BookRow(b.id, b.title, ref) for b in books])
+    return AuthorDetail(ref, [BookRow(b["id"], b["title"], ref) for b in books])
 
 
-async def book_titles(db: SiteDatabase, book_ids: list[int]) -> dict[int, str]:
-    """Titles of the given books, for lists kept elsewhere (recently viewed)."""
-    if not book_ids:
-        return {}
-    # Not a statement built once: an IN (...) list is compiled for its number of values.
-    rows = await db.fetch_all(select(book.c.id, book.c.title).where(book.c.id.in_(book_ids)))
-    return {row.id: row.title for row in rows}
+async def book_titles(db: Database, book_ids: list[int]) -> dict[int, str]:
+    """Titles of the given books, for lists kept elsewhere (recently viewed: five at most)."""
+    titles = {}
+    for book_id in (book_id for book_id in book_ids if 0 < book_id <= MAX_ID):
+        title = await db.fetch_val(BOOK_TITLE, {"book_id": book_id})
+        if title is not None:
+            titles[book_id] = title
+    return titles

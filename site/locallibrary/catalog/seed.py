@@ -117,14 +117,16 @@ async def seed_demo(conn: AsyncConnection, today: dt.date | None = None) -> Seed
     ]
     for entry in new_authors:
         result = await conn.execute(
-            author.insert().values(
+            author.insert()
+            .values(
                 first_name=entry["first_name"],
                 last_name=entry["last_name"],
                 date_of_birth=_date(entry["date_of_birth"]),
                 date_of_death=_date(entry["date_of_death"]),
             )
+            .returning(author.c.id)
         )
-        author_ids[(entry["first_name"], entry["last_name"])] = result.inserted_primary_key[0]
+        author_ids[(entry["first_name"], entry["last_name"])] = result.scalar_one()
 
     known_isbns = set((await conn.execute(select(book.c.isbn))).scalars())
     books_added = copies_added = 0
@@ -132,15 +134,17 @@ async def seed_demo(conn: AsyncConnection, today: dt.date | None = None) -> Seed
         if entry["isbn"] in known_isbns:
             continue
         result = await conn.execute(
-            book.insert().values(
+            book.insert()
+            .values(
                 title=entry["title"],
                 author_id=author_ids[tuple(entry["author"])],
                 summary=entry["summary"],
                 isbn=entry["isbn"],
                 language_id=language_ids[entry["language"]],
             )
+            .returning(book.c.id)
         )
-        book_id = result.inserted_primary_key[0]
+        book_id = result.scalar_one()
         await conn.execute(
             book_genre.insert(),
             [{"book_id": book_id, "genre_id": genre_ids[g]} for g in entry["genres"]],

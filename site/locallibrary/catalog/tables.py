@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -75,13 +76,15 @@ book = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("title", String(200), nullable=False),
-    Column("author_id", ForeignKey("catalog_author.id", ondelete="SET NULL"), index=True),
+    Column("author_id", ForeignKey("catalog_author.id", ondelete="SET NULL")),
     Column("summary", Text, nullable=False, server_default=""),
     Column("isbn", String(13), nullable=False, unique=True),
     Column("language_id", ForeignKey("catalog_language.id", ondelete="SET NULL")),
     CheckConstraint("length(isbn) = 13", name="isbn_13_chars"),
     # The book list's order: pages walk this index instead of sorting the table.
     Index("ix_catalog_book_title_order", "title", "id"),
+    # An author's books, in the list's order.
+    Index("ix_catalog_book_author_order", "author_id", "title", "id"),
 )
 
 book_genre = Table(
@@ -102,6 +105,17 @@ book_instance = Table(
     Column("status", String(1), nullable=False, server_default=CopyStatus.MAINTENANCE.value),
     CheckConstraint("status IN ('m', 'o', 'a', 'r')", name="status_known"),
     # A book's copies in due-back order, and the count of available copies.
-    Index("ix_catalog_bookinstance_book_due", "book_id", "due_back"),
+    Index("ix_catalog_bookinstance_book_due", "book_id", "due_back", "id"),
     Index("ix_catalog_bookinstance_status", "status"),
+)
+
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    # One row. Triggers on every table above add one to `version` in the transaction of each
+    # change (migration 0002), so a process knows whether what it keeps is still current.
+    Column("id", Integer, CheckConstraint("id = 1", name="one_row"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    # PostgreSQL's triggers add one per transaction, not per statement: the transaction that did.
+    Column("changed_in", BigInteger),
 )

@@ -1,4 +1,4 @@
-"""What the catalog remembers of a visitor in the session: visits, page size, notice, history."""
+"""What the catalog remembers of a visitor in the session: visits, page size, history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from locallibrary.catalog.pagination import DEFAULT_PER_PAGE, PER_PAGE_CHOICES
 
 NUM_VISITS = "num_visits"
 PER_PAGE = "per_page"
-NOTICE_DISMISSED = "notice_dismissed"
 RECENTLY_VIEWED = "recently_viewed"
 RECENTLY_VIEWED_LENGTH = 5
 
@@ -19,15 +18,6 @@ Session = MutableMapping[str, Any]
 def per_page(session: Session) -> int:
     chosen = session.get(PER_PAGE)
     return chosen if chosen in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
-
-
-def sees_notice(notice: str, session: Session | None) -> bool:
-    """Whether the site notice shows: there is one, and this session has not dismissed it.
-
-    Pages answered outside the session middleware (the 403 of a cross-origin form, the 503
-    page) have no session, and show it.
-    """
-    return bool(notice) and not (session is not None and session.get(NOTICE_DISMISSED))
 
 
 def remember_viewed(session: Session, book_id: int) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from databases import Database
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from locallibrary.database import DatabaseUnavailable, connect
+from locallibrary.database import Database, DatabaseUnavailable, connect
 
 
 class DatabaseLifespan:

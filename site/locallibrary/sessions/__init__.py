@@ -14,7 +14,7 @@ from locallibrary.sessions.codec import SessionDataError, SessionError, SessionT
 from locallibrary.sessions.config import SessionConfig
 from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.middleware import SessionMiddleware
-from locallibrary.sessions.session import Session
+from locallibrary.sessions.session import Session, session_of
 from locallibrary.sessions.stores import (
     CachedStore,
     DatabaseStore,
@@ -39,4 +39,5 @@ __all__ = [
     "SQLiteStore",
     "database_store",
     "periodic_cleanup",
+    "session_of",
 ]

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, TypeGuard
+
+from starlette.requests import HTTPConnection
 
 from locallibrary.sessions.codec import SCALARS, encode, encode_value
 from locallibrary.sessions.config import SessionConfig
@@ -205,7 +207,7 @@ class Session(MutableMapping[str, Any]):
         self[TEST_COOKIE_KEY] = TEST_COOKIE_VALUE
 
     def test_cookie_worked(self) -> bool:
-        return self.get(TEST_COOKIE_KEY) == TEST_COOKIE_VALUE
+        return bool(self.get(TEST_COOKIE_KEY) == TEST_COOKIE_VALUE)
 
     def delete_test_cookie(self) -> None:
         self.pop(TEST_COOKIE_KEY, None)
@@ -305,5 +307,13 @@ class Session(MutableMapping[str, Any]):
         return text
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def session_of(connection: HTTPConnection) -> Session:
+    """The request's session, as the `Session` it is (Starlette types `request.session` as a
+    plain dict, which has no `increment`)."""
+    session = connection.scope["session"]
+    assert isinstance(session, Session), "the SessionMiddleware is not installed"
+    return session

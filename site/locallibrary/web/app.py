@@ -10,9 +10,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from locallibrary.catalog import views
-from locallibrary.catalog.counts import CountsCache
-from locallibrary.catalog.page_cache import MAX_PAGES, PageCache
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
 from locallibrary.sessions import (
@@ -25,12 +22,13 @@ from locallibrary.sessions import (
     periodic_cleanup,
 )
 from locallibrary.settings import Settings
-from locallibrary.web import errors, heap
+from locallibrary.web import errors, heap, views
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
+from locallibrary.web.page_cache import PageCache
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
-from locallibrary.web.templating import templates
+from locallibrary.web.templating import Site, environment
 from locallibrary.web.unavailable import ServiceUnavailable
 
 ERROR_HANDLERS = {
@@ -44,24 +42,21 @@ ERROR_HANDLERS = {
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_environ()
     configure_logging()
-    templates.env.auto_reload = settings.debug  # re-reading templates costs a stat per render
+    environment.auto_reload = settings.debug  # re-reading templates costs a stat per render
     database = create_database(settings.database_url, settings.database_busy_timeout)
     stored_sessions = database_store(database)
     session_store: SessionStore = stored_sessions
     if settings.session_cache_seconds > 0:
         session_store = CachedStore(stored_sessions, max_age=settings.session_cache_seconds)
 
-    counts = CountsCache(settings.catalog_cache_seconds)
-    # With the catalog cache off, the counts are new on every request and no page is kept.
-    pages = PageCache(MAX_PAGES if settings.catalog_cache_seconds > 0 else 0, settings.notice)
-    catalog = views.CatalogViews(database, counts, pages)
+    site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
+    catalog = views.CatalogViews(database, site, PageCache())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with heap.tuned_for_serving():
             async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
                 yield
-        await counts.settle()
         stored_sessions.close()
 
     # Outermost first. Static files and the health check are answered before the session and
@@ -109,9 +104,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers=ERROR_HANDLERS,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.catalog = catalog  # the tests reach its counts through it
-    app.state.paths = {}  # route paths already looked up, for path_for() in templates
+    site.use_routes(app.routes)
+    app.state.site = site  # for the error pages, which middleware renders too
+    app.state.catalog = catalog  # the tests reach its state through it
     return app
 
 

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from locallibrary.web.templating import templates
+from locallibrary.web.templating import Frame, page_response
 
 logger = logging.getLogger("locallibrary")
 
@@ -24,11 +24,12 @@ TITLES = {
 
 def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
     title = TITLES.get(status_code, "Something went wrong")
-    return templates.TemplateResponse(
-        request,
+    return page_response(
         "errors/error.html",
-        {"status_code": status_code, "title": title, "detail": detail},
+        Frame.of(request.app.state.site, request),
         status_code=status_code,
+        title=title,
+        detail=detail,
     )
 
 

@@ -6,9 +6,10 @@ health check costs one `SELECT 1` and no session work, whatever cookies it carri
 
 from __future__ import annotations
 
-from databases import Database
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from locallibrary.database import Database
 
 PATH = "/healthz"
 

@@ -65,5 +65,5 @@ def _version(path: str) -> str:
     for prefix, root in ROOTS.items():
         relative = f"/static/{path}".removeprefix(prefix)
         if f"/static/{path}".startswith(prefix) and (root / relative).is_file():
-            return hash_path(Path(root / relative))
+            return str(hash_path(Path(root / relative)))
     raise FileNotFoundError(f"no static file {path!r}")

@@ -1,7 +1,7 @@
 """The SQLite store: reads as DatabaseStore does, writes on one thread of their own.
 
-Through `databases`, a read-merge-write transaction is a dozen hops between the event loop and
-aiosqlite's thread, and the database's write lock is held across all of them. Here the whole
+Through aiosqlite, a read-merge-write transaction is a dozen hops between the event loop and
+its thread, and the database's write lock is held across all of them. Here the whole
 read-merge-write runs as one function on a dedicated thread with its own connection, and the
 thread commits the writes that arrived meanwhile together (group commit): one transaction and
 one sync of the WAL for all of them, instead of one each. Each write runs in a savepoint of its
@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from databases import Database
-
+from locallibrary.database import Database
+from locallibrary.database.sqlite import SQLiteDatabase
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.stores.base import Merge
 from locallibrary.sessions.stores.database import DatabaseStore
@@ -168,13 +168,11 @@ def _settle(settled: list[Settled]) -> None:
 
 
 class SQLiteStore(DatabaseStore):
-    """Reads through `databases`; every write is one hop to the `SQLiteWriter`'s thread."""
+    """Reads as DatabaseStore does; every write is one hop to the `SQLiteWriter`'s thread."""
 
-    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, database: SQLiteDatabase, clock: Callable[[], float] = time.time) -> None:
         super().__init__(database, clock)
-        self.writer = SQLiteWriter(
-            database.url.database, busy_timeout=database.options.get("timeout", 5.0)
-        )
+        self.writer = SQLiteWriter(database.path, busy_timeout=database.busy_timeout)
 
     async def create(self, key: str, text: str, expires_at: int) -> bool:
         return await self.writer.create(key, text, expires_at)
@@ -194,6 +192,6 @@ class SQLiteStore(DatabaseStore):
 
 def database_store(database: Database, clock: Callable[[], float] = time.time) -> DatabaseStore:
     """The store for the site's database: SQLiteStore on SQLite, DatabaseStore elsewhere."""
-    if database.url.dialect == "sqlite":
+    if isinstance(database, SQLiteDatabase):
         return SQLiteStore(database, clock)
     return DatabaseStore(database, clock)

@@ -2,55 +2,66 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from locallibrary.catalog import queries, visitor
-from locallibrary.catalog.counts import CatalogCounts, CountsCache
-from locallibrary.catalog.page_cache import PageCache, Render
+from locallibrary.catalog.page_index import PageIndex
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
-from locallibrary.database import SiteDatabase
+from locallibrary.catalog.state import CatalogState, CurrentCatalog
+from locallibrary.database import Database
+from locallibrary.sessions import session_of
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
-from locallibrary.web.templating import templates
+from locallibrary.web.notice import NOTICE_DISMISSED
+from locallibrary.web.page_cache import PageCache
+from locallibrary.web.templating import Frame, Site, page_response, render
 
 LISTS = {"books": "book", "authors": "author"}
 # Where the home page's counts box goes (a comment: autoescaped text can never contain it).
-COUNTS_BOX_SLOT = b"<!-- counts box -->"
+COUNTS_BOX_SLOT = "<!-- counts box -->"
 
 
 class CatalogViews:
     """The pages that show the catalog, with what they read besides the request: the database,
-    the counts (kept for CATALOG_CACHE_SECONDS) and the pages kept in memory."""
+    the catalog's current state, the lists' page indexes and the pages kept in memory."""
 
-    def __init__(self, database: SiteDatabase, counts: CountsCache, pages: PageCache) -> None:
+    def __init__(self, database: Database, site: Site, pages: PageCache) -> None:
         self.database = database
-        self.counts = counts
+        self.site = site
         self.pages = pages
+        self.catalog = CurrentCatalog(database)
+        self.books = PageIndex(queries.BOOKS)
+        self.authors = PageIndex(queries.AUTHORS)
 
     async def index(self, request: Request) -> Response:
         """The home page. It is the same for every visitor with the same recently viewed books
         but for the counts box, so the page is kept with a slot where each visitor's box goes."""
-        num_visits = request.session.increment(visitor.NUM_VISITS)
-        counts = await self.counts.get(self.database)
+        num_visits = session_of(request).increment(visitor.NUM_VISITS)
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
         viewed_ids = visitor.recently_viewed(request.session)
 
-        async def render_page() -> Response:
+        async def render_page() -> str:
             titles = await queries.book_titles(self.database, viewed_ids)
             recent = [(book_id, titles[book_id]) for book_id in viewed_ids if book_id in titles]
-            return templates.TemplateResponse(
-                request,
+            return render(
                 "catalog/index.html",
-                {"counts_box": Markup(COUNTS_BOX_SLOT.decode()), "recently_viewed": recent},
+                frame,
+                counts_box=Markup(COUNTS_BOX_SLOT),
+                recently_viewed=recent,
             )
 
-        page = await self.pages.part(request, counts, ("page", *viewed_ids), render_page)
-        box = await self.pages.part(
-            request, counts, ("counts box", num_visits), _counts_box(request, counts, num_visits)
-        )
-        return HTMLResponse(page.replace(COUNTS_BOX_SLOT, box, 1))
+        async def render_box() -> str:
+            return _counts_box(frame, state, num_visits)
+
+        page = await self.pages.part(frame, state, ("page", *viewed_ids), render_page)
+        box = await self.pages.part(frame, state, ("counts box", num_visits), render_box)
+        return HTMLResponse(page.replace(COUNTS_BOX_SLOT.encode(), box, 1))
 
     async def counts_fragment(self, request: Request) -> Response:
         """The polled counts box: read-only, it neither counts a visit nor writes the session.
@@ -58,97 +69,92 @@ class CatalogViews:
         Between two visits to the home page a browser polls with the same visit count, so the
         box is usually in memory.
         """
-        counts = await self.counts.get(self.database)
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
         num_visits = request.session.get(visitor.NUM_VISITS, 0)
-        render = _counts_box(request, counts, num_visits)
-        return await self.pages.page(request, counts, (num_visits,), render)
+
+        async def render_box() -> Response:
+            return HTMLResponse(_counts_box(frame, state, num_visits))
+
+        return await self.pages.page(request, frame, state, (num_visits,), render_box)
 
     async def book_list(self, request: Request) -> Response:
-        counts = await self.counts.get(self.database)
-        return await self._list_page(request, "books", queries.book_page, counts, counts.books)
+        state = await self.catalog.state()
+        return await self._list_page(request, "books", state, self.books, state.counts.books)
 
     async def author_list(self, request: Request) -> Response:
-        counts = await self.counts.get(self.database)
-        return await self._list_page(
-            request, "authors", queries.author_page, counts, counts.authors
-        )
+        state = await self.catalog.state()
+        return await self._list_page(request, "authors", state, self.authors, state.counts.authors)
 
     async def _list_page(
-        self,
-        request: Request,
-        name: str,
-        fetch: queries.PageQuery,
-        counts: CatalogCounts,
-        total: int,
+        self, request: Request, name: str, state: CatalogState, index: PageIndex, total: int
     ) -> Response:
         kind = LISTS[name]
         list_id = f"{kind}-list"
         fragment = "_" if wants_fragment(request, list_id) else ""
         per_page = visitor.per_page(request.session)
+        frame = Frame.of(self.site, request)
+        fetch = queries.book_page if kind == "book" else queries.author_page
 
-        async def render() -> Response:
+        async def render_list() -> Response:
             try:
-                page: Page[object] = await fetch(
-                    self.database, request.query_params.get("page"), per_page, total
+                page: Page[Any] = await fetch(
+                    self.database,
+                    index,
+                    state.version,
+                    request.query_params.get("page"),
+                    per_page,
+                    total,
                 )
             except InvalidPage as invalid:
                 return not_found(request, str(invalid))
-            return templates.TemplateResponse(
-                request,
+            return page_response(
                 f"catalog/{fragment}{kind}_list.html",
-                {
-                    "page": page,
-                    "list_id": list_id,
-                    "list_name": name,
-                    "per_page_choices": PER_PAGE_CHOICES,
-                },
+                frame,
+                page=page,
+                list_id=list_id,
+                list_name=name,
+                per_page_choices=PER_PAGE_CHOICES,
             )
 
-        response = await self.pages.page(request, counts, (fragment, per_page), render)
+        response = await self.pages.page(request, frame, state, (fragment, per_page), render_list)
         response.headers.add_vary_header(FRAGMENT_VARY)
         return response
 
     async def book_detail(self, request: Request) -> Response:
         book_id: int = request.path_params["id"]
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
 
-        async def render() -> Response:
+        async def render_book() -> Response:
             book = await queries.book_detail(self.database, book_id)
             if book is None:
                 return not_found(request, "There is no book with that number in the catalog.")
-            return templates.TemplateResponse(request, "catalog/book_detail.html", {"book": book})
+            return page_response("catalog/book_detail.html", frame, book=book)
 
-        counts = await self.counts.get(self.database)
-        response = await self.pages.page(request, counts, (), render)
+        response = await self.pages.page(request, frame, state, (), render_book)
         if response.status_code == 200:
             visitor.remember_viewed(request.session, book_id)
         return response
 
     async def author_detail(self, request: Request) -> Response:
         author_id: int = request.path_params["id"]
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
 
-        async def render() -> Response:
+        async def render_author() -> Response:
             detail = await queries.author_detail(self.database, author_id)
             if detail is None:
                 return not_found(request, "There is no author with that number in the catalog.")
-            return templates.TemplateResponse(
-                request,
-                "catalog/author_detail.html",
-                {"author": detail.author, "books": detail.books},
+            return page_response(
+                "catalog/author_detail.html", frame, author=detail.author, books=detail.books
             )
 
-        counts = await self.counts.get(self.database)
-        return await self.pages.page(request, counts, (), render)
+        return await self.pages.page(request, frame, state, (), render_author)
 
 
-def _counts_box(request: Request, counts: CatalogCounts, num_visits: int) -> Render:
-    """What renders the counts box, for the page cache."""
-
-    async def render() -> Response:
-        return templates.TemplateResponse(
-            request, "catalog/_counts.html", {"counts": counts, "num_visits": num_visits}
-        )
-
-    return render
+def _counts_box(frame: Frame, state: CatalogState, num_visits: int) -> str:
+    return render("catalog/_counts.html", frame, counts=state.counts, num_visits=num_visits)
 
 
 async def home_redirect(request: Request) -> Response:
@@ -172,7 +178,7 @@ async def set_per_page(request: Request) -> Response:
 async def dismiss_notice(request: Request) -> Response:
     """Hide the site notice for the rest of the session."""
     form = await request.form()
-    request.session[visitor.NOTICE_DISMISSED] = True
+    request.session[NOTICE_DISMISSED] = True
     if request.headers.get("hx-request") == "true":
         response = Response(status_code=200)  # htmx swaps the notice out for nothing
     else:

@@ -1,0 +1,191 @@
+"""The plans of the reads made on the event loop: none may sort or scan a table.
+
+A read outside a transaction runs on the event loop itself on SQLite (database/sqlite.py), so
+it must be bounded: a point lookup by key or a walk along an index for a page. Each statement
+in `queries.BOUNDED_READS` (and the catalog version read by every request) is explained on the
+seeded demo catalog, on each engine:
+
+- SQLite: `EXPLAIN QUERY PLAN`; a `SCAN` of anything, a `TEMP B-TREE` (a sort) or an
+  `AUTOMATIC` index (built by scanning a table) is a failure. `SEARCH … USING INDEX / INTEGER
+  PRIMARY KEY` is a lookup by key.
+- PostgreSQL: `EXPLAIN (FORMAT JSON)` with sequential scans and sorts turned off, since the
+  demo catalog is so small that the planner would rightly choose them: what remains of either
+  has no index path. An index scan without an index condition walks the whole index (the
+  planner's way around a disabled sort) and counts as a scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from locallibrary.catalog import queries
+from locallibrary.catalog.page_index import OrderedList, PageIndex
+from locallibrary.catalog.pagination import page_count
+from locallibrary.catalog.state import VERSION
+from locallibrary.database import Database
+from locallibrary.database.sqlite import SQLiteDatabase
+from tests.conftest import DatabaseFactory
+from tests.db import with_database
+
+READS: dict[str, tuple[str, Any]] = {
+    **queries.BOUNDED_READS,
+    "catalog version": (VERSION, {}),
+}
+
+# The one scan allowed, and only in these statements: the `LIMIT 1 OFFSET :skip` subquery that
+# finds a list's first row from the start of the list's index. It reads the index in order (no
+# sort, which would be a TEMP B-TREE or Sort node and fail) and stops after skip + 1 entries;
+# the page index keeps skip below its spacing, page_index.EVERY (a page further in starts from
+# an entry, through `rows_from`, whose subquery is a SEARCH). The last test holds it to that.
+BOUNDED_WALKS = {
+    "book list, first rows": ("catalog_book", "ix_catalog_book_title_order"),
+    "author list, first rows": ("catalog_author", "ix_catalog_author_name_order"),
+}
+
+
+def sqlite_problems(name: str, plan: list[Any]) -> list[str]:
+    """The lines of an `EXPLAIN QUERY PLAN` that sort or scan, but for the bounded walks."""
+    details = {row["id"]: row["detail"] for row in plan}
+    problems = []
+    for row in plan:
+        detail: str = row["detail"]
+        if detail.startswith("SCAN ") and name in BOUNDED_WALKS:
+            table, index = BOUNDED_WALKS[name]
+            in_subquery = details.get(row["parent"], "").startswith("SCALAR SUBQUERY")
+            if in_subquery and detail == f"SCAN {table} USING COVERING INDEX {index}":
+                continue
+        if detail.startswith("SCAN ") or "TEMP B-TREE" in detail or "AUTOMATIC" in detail:
+            problems.append(detail)
+    return problems
+
+
+def nodes(
+    node: dict[str, Any], parent: dict[str, Any] | None = None, depth: int = 0
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, int]]:
+    """Each node of a PostgreSQL JSON plan, with its parent and depth."""
+    yield node, parent, depth
+    for child in node.get("Plans", []):
+        yield from nodes(child, node, depth + 1)
+
+
+def postgres_problems(name: str, plan: dict[str, Any]) -> list[str]:
+    """The nodes of an `EXPLAIN (FORMAT JSON)` plan that sort or scan, but for the bounded
+    walks (an index-only scan under the subquery's Limit)."""
+    problems = []
+    for node, parent, _ in nodes(plan):
+        kind = node["Node Type"]
+        if kind == "Seq Scan" or kind.endswith("Sort"):
+            problems.append(f"{kind} {node.get('Relation Name', node.get('Sort Key', ''))}")
+        elif kind.startswith(("Index", "Bitmap Index")) and "Index Cond" not in node:
+            table, index = BOUNDED_WALKS.get(name, (None, None))
+            bounded = (
+                parent is not None
+                and parent["Node Type"] == "Limit"
+                and parent.get("Parent Relationship") == "InitPlan"
+                and node.get("Relation Name") == table
+                and node["Index Name"] == index
+            )
+            if not bounded:
+                problems.append(f"{kind} on all of {node['Index Name']}")
+    return problems
+
+
+async def explain(db: Database, sql: str, values: dict[str, Any]) -> tuple[str, Any]:
+    """The engine and the plan it prints for the statement with these values."""
+    if db.engine == "sqlite":
+        return "sqlite", list(await db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", values))
+    async with db.transaction() as transaction:
+        await transaction.execute("SET LOCAL enable_seqscan = off")
+        await transaction.execute("SET LOCAL enable_sort = off")
+        text = await transaction.fetch_val(f"EXPLAIN (FORMAT JSON) {sql}", values)
+    return "postgresql", json.loads(text)[0]["Plan"]
+
+
+def describe(engine: str, plan: Any) -> str:
+    """The plan, one line a step, for the failure message."""
+    if engine == "sqlite":
+        return "\n".join(f"{row['id']} <- {row['parent']}: {row['detail']}" for row in plan)
+    shown = ("Relation Name", "Index Name", "Index Cond", "Filter", "Sort Key", "Subplan Name")
+    return "\n".join(
+        "  " * depth
+        + node["Node Type"]
+        + "".join(f"; {key}: {node[key]}" for key in shown if key in node)
+        for node, _, depth in nodes(plan)
+    )
+
+
+@pytest.mark.parametrize("name", READS)
+def test_a_read_on_the_event_loop_neither_sorts_nor_scans(database_url: str, name: str) -> None:
+    sql, values = READS[name]
+
+    engine, plan = with_database(database_url, lambda db: explain(db, sql, values))
+    if engine == "sqlite":
+        problems = sqlite_problems(name, plan)
+    else:
+        problems = postgres_problems(name, plan)
+    assert problems == [], f"{name} on {engine}:\n{describe(engine, plan)}"
+
+
+def test_every_read_the_catalogs_queries_make_has_its_plan_checked() -> None:
+    """A statement added to queries.py without an entry in BOUNDED_READS would go unchecked."""
+    statements = {
+        value
+        for value in vars(queries).values()
+        if isinstance(value, str) and value.lstrip().upper().startswith("SELECT")
+    }
+    for listing in (queries.BOOKS, queries.AUTHORS):
+        statements |= {listing.first_rows, listing.rows_from}
+    checked = {sql for sql, _ in READS.values()}
+    assert len(statements) > 5
+    assert statements <= checked
+
+
+@pytest.fixture
+def sqlite_url(databases_factory: DatabaseFactory) -> str:
+    return databases_factory.new("sqlite")
+
+
+LISTS = [
+    (queries.BOOKS, "SELECT count(*) FROM catalog_book"),
+    (queries.AUTHORS, "SELECT count(*) FROM catalog_author"),
+]
+
+
+@pytest.mark.parametrize(("listing", "count"), LISTS, ids=[listing.name for listing, _ in LISTS])
+def test_a_page_steps_over_fewer_index_entries_than_the_page_index_spacing(
+    sqlite_url: str, listing: OrderedList, count: str
+) -> None:
+    """What makes the bounded walks bounded: on every page of a list, the OFFSET its statement
+    runs with (seen as SQLite runs it) is below the page index's spacing, however deep the
+    page. The spacing here is 7, so that the demo catalog has pages far past it."""
+    every, per_page = 7, 10
+
+    async def scenario(db: Database) -> tuple[list[int], int]:
+        assert isinstance(db, SQLiteDatabase)
+        offsets: list[int] = []
+
+        def note_offsets(statement: str) -> None:
+            offsets.extend(int(skip) for skip in re.findall(r"OFFSET (\d+)", statement))
+
+        total = await db.fetch_val(count)
+        version = await db.fetch_val(VERSION)
+        index = PageIndex(listing, every=every)
+        fetch = queries.book_page if listing is queries.BOOKS else queries.author_page
+        db.reader.set_trace_callback(note_offsets)
+        try:
+            for number in range(1, page_count(total, per_page) + 1):
+                page = await fetch(db, index, version, str(number), per_page, total)
+                assert page.items
+        finally:
+            db.reader.set_trace_callback(None)
+        return offsets, total
+
+    offsets, total = with_database(sqlite_url, scenario)
+    assert total > 3 * per_page
+    assert len(offsets) == page_count(total, per_page)  # one statement a page, each traced
+    assert 0 < max(offsets) < every
