@@ -31,10 +31,17 @@ def assert_styled_404(response_text: str) -> None:
         "/catalog/book/99999999999999999999",
         "/catalog/book/9223372036854775807",
         "/catalog/book/2147483648",
+        "/catalog/book/9999999999",
+        "/catalog/book/0000000000",
+        "/catalog/book/00000000001",  # one digit more than an id can have
+        "/catalog/book/" + "9" * 5000,  # past Python's integer-string conversion limit
+        "/catalog/book/" + "0" * 4999 + "1",
         "/catalog/book/abc",
         "/catalog/book/-1",
         "/catalog/author/0",
         "/catalog/author/99999999999999999999",
+        "/catalog/author/2147483648",
+        "/catalog/author/" + "9" * 5000,
         "/catalog/author/abc",
         "/no/such/page",
         "/catalog/" + "x" * 6000,
@@ -46,6 +53,13 @@ def test_bad_paths_get_a_styled_404(client: TestClient, path: str) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert_styled_404(response.text)
+
+
+@pytest.mark.parametrize("path", ["/catalog/book/0000000001", "/catalog/author/0000000001"])
+def test_an_id_with_leading_zeros_up_to_ten_digits_is_still_that_id(
+    client: TestClient, path: str
+) -> None:
+    assert client.get(path).status_code == 200
 
 
 def test_a_long_query_string_is_ignored_where_it_means_nothing(client: TestClient) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
+from locallibrary.catalog.ids import MAX_ID
 from locallibrary.catalog.pagination import Page, Window, page_number, page_window
 from locallibrary.catalog.tables import (
     CopyStatus,
@@ -25,10 +26,6 @@ from locallibrary.catalog.tables import (
     language,
 )
 from locallibrary.database import SiteDatabase
-
-# Ids arrive from URLs; the id columns are 32-bit INTEGERs, and a larger number cannot be a row
-# (PostgreSQL's driver would refuse it, SQLite's would overflow past 64 bits).
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

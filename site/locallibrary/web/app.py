@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from locallibrary.catalog import views
 from locallibrary.catalog.counts import CountsCache
+from locallibrary.catalog.ids import CatalogIdConvertor
 from locallibrary.catalog.page_cache import MAX_PAGES, PageCache
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
@@ -32,6 +34,9 @@ from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import templates
 from locallibrary.web.unavailable import ServiceUnavailable
+
+# Before any route is declared: Starlette looks convertors up by name when it compiles a path.
+register_url_convertor("catalog_id", CatalogIdConvertor())
 
 ERROR_HANDLERS = {
     400: errors.http_exception,
@@ -74,9 +79,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/catalog/_counts", catalog.counts_fragment, name="counts"),
             Route("/catalog/", catalog.index, name="index"),
             Route("/catalog/books/", catalog.book_list, name="books"),
-            Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
+            Route("/catalog/book/{id:catalog_id}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
-            Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
+            Route("/catalog/author/{id:catalog_id}", catalog.author_detail, name="author_detail"),
             Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
