@@ -16,8 +16,15 @@ from tests.html import parse, text
 
 
 @pytest.mark.parametrize(
-    "path", ["/catalog/", "/catalog/books/", "/catalog/_counts", "/static/css/site.css",
-             "/healthz", "/no/such/page"]
+    "path",
+    [
+        "/catalog/",
+        "/catalog/books/",
+        "/catalog/_counts",
+        "/static/css/site.css",
+        "/healthz",
+        "/no/such/page",
+    ],
 )
 def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
     headers = client.get(path).headers
@@ -65,12 +72,19 @@ FORMS = [
 @pytest.mark.parametrize("path,form", FORMS)
 @pytest.mark.parametrize(
     "headers",
-    [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-     {"Origin": "https://evil.example"}, {"Origin": "null"}],
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+    ],
     ids=["cross-site", "same-site", "foreign-origin", "null-origin"],
 )
 def test_cross_origin_posts_are_refused_and_change_nothing(
-    client: TestClient, database_url: str, path: str, form: dict[str, str],
+    client: TestClient,
+    database_url: str,
+    path: str,
+    form: dict[str, str],
     headers: dict[str, str],
 ) -> None:
     client.get("/catalog/")
@@ -89,7 +103,9 @@ def test_cross_origin_posts_are_refused_and_change_nothing(
 )
 def test_same_origin_posts_are_accepted(client: TestClient, headers: dict[str, str]) -> None:
     response = client.post(
-        "/catalog/notice/dismiss", data={"next": "/catalog/"}, headers=headers,
+        "/catalog/notice/dismiss",
+        data={"next": "/catalog/"},
+        headers=headers,
         follow_redirects=False,
     )
     assert response.status_code == 303
