@@ -10,6 +10,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from locallibrary.settings import Settings
+from locallibrary.web.app import create_app
 from locallibrary.web.security import SecurityHeaders
 from tests.db import session_rows
 from tests.html import parse, text
@@ -94,6 +96,17 @@ def test_cross_origin_posts_are_refused_and_change_nothing(
     assert response.status_code == 403
     assert text(parse(response.text).css_first("h1")) == "Forbidden"
     assert session_rows(database_url) == before
+
+
+def test_a_refused_post_as_a_new_app_s_first_request_gets_the_403_page(
+    settings: Settings,
+) -> None:
+    """The 403 is answered before the router has seen the request; its page's links must not
+    need the router in the request's scope (later pages would find them remembered)."""
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/catalog/notice/dismiss", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert text(parse(response.text).css_first("h1")) == "Forbidden"
 
 
 @pytest.mark.parametrize(

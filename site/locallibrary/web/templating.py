@@ -37,7 +37,9 @@ def path_for(context: Context, name: str, /, **path_params: Any) -> str:
     if path is None:
         if len(paths) >= MAX_CACHED_PATHS:
             paths.clear()
-        path = paths[key] = str(request.scope["router"].url_path_for(name, **path_params))
+        # The app's router, not the scope's: pages answered before the router (the cross-origin
+        # 403, the 503) have no router in their scope.
+        path = paths[key] = str(request.app.url_path_for(name, **path_params))
     return str(request.scope.get("root_path", "")) + path
 
 
