@@ -26,10 +26,11 @@ from locallibrary.sessions import (
     database_store,
     periodic_cleanup,
 )
-from locallibrary.settings import Settings
+from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
+from locallibrary.web.refused import RefuseToStart
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import templates
@@ -47,7 +48,12 @@ ERROR_HANDLERS = {
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_environ()
+    """The site; without `settings`, as the environment configures it (uvicorn's factory)."""
+    if settings is None:
+        try:
+            settings = Settings.from_environ()
+        except SettingsError as error:
+            return Starlette(middleware=[Middleware(RefuseToStart, reason=str(error))])
     configure_logging()
     templates.env.auto_reload = settings.debug  # re-reading templates costs a stat per render
     database = create_database(settings.database_url, settings.database_busy_timeout)
