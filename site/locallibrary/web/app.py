@@ -30,6 +30,7 @@ from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
+from locallibrary.web.query_string import PercentEncodedQueryString
 from locallibrary.web.refused import RefuseToStart
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(PercentEncodedQueryString),  # before anything reads the URL
             Middleware(SecurityHeaders),
             Middleware(StaticFiles, debug=settings.debug),
             Middleware(DatabaseLifespan, database=database),
