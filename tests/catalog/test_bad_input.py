@@ -71,3 +71,19 @@ def test_wrong_method_gets_a_styled_405(client: TestClient) -> None:
     response = client.delete("/catalog/books/")
     assert response.status_code == 405
     assert text(parse(response.text).css_first("h1")) == "Method not allowed"
+
+
+@pytest.mark.parametrize(
+    "path,fields",
+    [
+        ("/catalog/preferences/per-page", {"list": "books", "per_page": "25"}),
+        ("/catalog/notice/dismiss", {"next": "/catalog/"}),
+    ],
+)
+def test_a_file_posted_to_a_form_is_a_400(
+    client: TestClient, path: str, fields: dict[str, str]
+) -> None:
+    """The forms have no file fields: a file is refused before it is spooled to disk."""
+    response = client.post(path, data=fields, files={"upload": ("a.txt", b"x" * 100)})
+    assert response.status_code == 400
+    assert text(parse(response.text).css_first("h1")) == "Bad request"
