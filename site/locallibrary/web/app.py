@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from locallibrary.catalog import views
@@ -41,6 +42,7 @@ from locallibrary.web.unavailable import ServiceUnavailable
 register_url_convertor("catalog_id", CatalogIdConvertor())
 
 ERROR_HANDLERS = {
+    ClientDisconnect: errors.client_disconnected,
     400: errors.http_exception,
     404: errors.http_exception,
     405: errors.http_exception,
