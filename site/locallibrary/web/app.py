@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings is None:
         try:
             settings = Settings.from_environ()
-        except SettingsError as error:
+        except SettingsError as error:  # one line from the server, not a factory's traceback
             return Starlette(middleware=[Middleware(RefuseToStart, reason=str(error))])
     configure_logging()
     templates.env.auto_reload = settings.debug  # re-reading templates costs a stat per render
