@@ -22,13 +22,16 @@ from locallibrary.database import (
 )
 from locallibrary.database import migrate as migrations
 from locallibrary.sessions import database_store
-from locallibrary.settings import PROJECT_ROOT, Settings
+from locallibrary.settings import PROJECT_ROOT, Settings, SettingsError
 
 T = TypeVar("T")
 
 
 def _settings() -> Settings:
-    return Settings.from_environ()
+    try:
+        return Settings.from_environ()
+    except SettingsError as error:  # the CLI's boundary: one line for a person
+        raise click.ClickException(str(error)) from error
 
 
 def _fail(action: str, url: str, error: BaseException) -> click.ClickException:

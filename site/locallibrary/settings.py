@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.config import Config
@@ -20,12 +20,24 @@ NODE_MODULES_DIR = PROJECT_ROOT / "node_modules"
 DEFAULT_DATABASE_URL = "sqlite:///./locallibrary.sqlite3"
 
 
+class SettingsError(ValueError):
+    """A setting the site cannot run with; the message is one line, for a person."""
+
+
+def random_secret_key() -> str:
+    # A per-process random key is safe, only less convenient: signed values do not survive a
+    # restart or cross worker processes. Production sets SECRET_KEY.
+    return secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_busy_timeout: float = 5.0
     debug: bool = False
-    secret_key: str = ""
+    # Never empty: anyone could forge what an empty key signs. Kept out of repr(), which error
+    # reports and debuggers print.
+    secret_key: str = field(default_factory=random_secret_key, repr=False)
     counts_poll_seconds: float = 3.0
     session_cookie_name: str = "sessionid"
     session_cookie_age: int = 14 * 24 * 3600
@@ -36,22 +48,26 @@ class Settings:
     session_cache_seconds: float = 1.0
     notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
 
+    def __post_init__(self) -> None:
+        if not self.secret_key.strip():
+            raise SettingsError(
+                "SECRET_KEY is set but empty: set it to a long random value, "
+                "or unset it for a random key per process."
+            )
+
     @classmethod
     def from_environ(cls, env_file: str | os.PathLike[str] = ".env") -> Settings:
         config = Config(Path(env_file) if Path(env_file).is_file() else None)
         debug = config("DEBUG", cast=bool, default=False)
-        secret_key = config("SECRET_KEY", default="")
-        if not secret_key:
-            # A per-process random key is safe, only less convenient: signed values do not
-            # survive a restart or cross worker processes. Production sets SECRET_KEY.
-            secret_key = secrets.token_urlsafe(32)
+        # Unset means a random key; set but empty is a mistake, refused by __post_init__.
+        secret_key: str | None = config("SECRET_KEY", default=None)
         return cls(
             database_url=normalize_database_url(
                 config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
             ),
             database_busy_timeout=config("DATABASE_BUSY_TIMEOUT", cast=float, default=5.0),
             debug=debug,
-            secret_key=secret_key,
+            secret_key=random_secret_key() if secret_key is None else secret_key,
             counts_poll_seconds=config("COUNTS_POLL_SECONDS", cast=float, default=3.0),
             session_cookie_name=config("SESSION_COOKIE_NAME", default="sessionid"),
             session_cookie_age=config("SESSION_COOKIE_AGE", cast=int, default=14 * 24 * 3600),

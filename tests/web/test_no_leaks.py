@@ -42,7 +42,9 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
         assert isinstance(route, Route)
         if "GET" not in (route.methods or ()):
             continue
-        path = route.path.replace("{id:int}", str(author_id if "author" in route.path else book_id))
+        path = re.sub(
+            r"\{id:\w+\}", str(author_id if "author" in route.path else book_id), route.path
+        )
         pages.append((path, POLL if path.endswith("_counts") else {}))
         if path in FRAGMENTS:
             pages.append((path, {"HX-Request": "true", "HX-Target": FRAGMENTS[path]}))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import httpx2 as httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -10,9 +13,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from locallibrary.settings import Settings
+from locallibrary.web.app import create_app
 from locallibrary.web.security import SecurityHeaders
 from tests.db import session_rows
 from tests.html import parse, text
+from tests.live_server import live_server
 
 
 @pytest.mark.parametrize(
@@ -96,6 +102,17 @@ def test_cross_origin_posts_are_refused_and_change_nothing(
     assert session_rows(database_url) == before
 
 
+def test_a_refused_post_as_a_new_app_s_first_request_gets_the_403_page(
+    settings: Settings,
+) -> None:
+    """The 403 is answered before the router has seen the request; its page's links must not
+    need the router in the request's scope (later pages would find them remembered)."""
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/catalog/notice/dismiss", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert text(parse(response.text).css_first("h1")) == "Forbidden"
+
+
 @pytest.mark.parametrize(
     "headers",
     [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}, {}],
@@ -109,6 +126,61 @@ def test_same_origin_posts_are_accepted(client: TestClient, headers: dict[str, s
         follow_redirects=False,
     )
     assert response.status_code == 303
+
+
+ORIGINS = [
+    # (the site as the browser reached it, the Origin the browser sent, accepted)
+    ("http://testserver", "http://testserver", True),
+    ("http://testserver", "http://testserver:80", True),
+    ("http://testserver", "HTTP://TestServer", True),
+    ("http://testserver", "https://testserver", False),
+    ("http://testserver", "http://testserver:8000", False),
+    ("http://testserver", "http://evil.example", False),
+    ("http://testserver", "http://testserver.evil.example", False),
+    ("http://testserver", "http://testserver/catalog/", False),
+    ("http://testserver", "http://testserver:99999", False),
+    ("http://testserver", "http://user@testserver", False),
+    ("https://testserver", "https://testserver", True),
+    ("https://testserver", "https://testserver:443", True),
+    ("https://testserver", "http://testserver", False),
+    ("https://testserver", "https://testserver:8443", False),
+    ("http://testserver:8080", "http://testserver:8080", True),
+    ("http://testserver:8080", "http://testserver", False),
+    ("http://testserver:8080", "https://testserver:8080", False),
+    ("http://testserver:8080", "http://other.example:8080", False),
+]
+
+
+@pytest.mark.parametrize("site,origin,accepted", ORIGINS)
+def test_origin_must_match_scheme_host_and_port(
+    settings: Settings, site: str, origin: str, accepted: bool
+) -> None:
+    with TestClient(create_app(settings), base_url=site) as client:
+        response = client.post(
+            "/catalog/notice/dismiss",
+            data={"next": "/catalog/"},
+            headers={"Origin": origin},
+            follow_redirects=False,
+        )
+    assert response.status_code == (303 if accepted else 403)
+
+
+def test_origin_scheme_is_the_one_the_proxy_reports(database_url: str) -> None:
+    """Behind a proxy that ends TLS, the browser's origin is https although the server hears
+    plain HTTP; uvicorn's --proxy-headers puts X-Forwarded-Proto into the scope's scheme."""
+    with live_server({"DATABASE_URL": database_url}, ["--proxy-headers"]) as server:
+        netloc = urlsplit(server.url).netloc
+
+        def post(origin: str, forwarded_proto: str) -> int:
+            headers = {"Origin": origin, "X-Forwarded-Proto": forwarded_proto}
+            return httpx.post(
+                f"{server.url}/catalog/notice/dismiss", data={"next": "/catalog/"}, headers=headers
+            ).status_code
+
+        assert post(f"https://{netloc}", forwarded_proto="https") == 303
+        assert post(f"http://{netloc}", forwarded_proto="https") == 403
+        assert post(f"http://{netloc}", forwarded_proto="http") == 303
+        assert post(f"https://{netloc}", forwarded_proto="http") == 403
 
 
 def test_error_pages_show_no_traceback_unless_debug(database_url: str) -> None:

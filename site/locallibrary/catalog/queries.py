@@ -14,15 +14,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from locallibrary.catalog.ids import MAX_ID
 from locallibrary.catalog.page_index import OrderedList, PageIndex
 from locallibrary.catalog.pagination import Page, page_number
 from locallibrary.catalog.tables import CopyStatus
 from locallibrary.database import Database, Row
 from locallibrary.database.values import as_date, as_uuid
-
-# Ids arrive from URLs; the id columns are 32-bit INTEGERs, and a larger number cannot be a row
-# (PostgreSQL's driver would refuse it, SQLite's would overflow past 64 bits).
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

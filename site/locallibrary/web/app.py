@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
+from locallibrary.catalog.ids import CatalogIdConvertor
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
 from locallibrary.sessions import (
@@ -21,17 +24,23 @@ from locallibrary.sessions import (
     database_store,
     periodic_cleanup,
 )
-from locallibrary.settings import Settings
+from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap, views
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.page_cache import PageCache
+from locallibrary.web.query_string import PercentEncodedQueryString
+from locallibrary.web.refused import RefuseToStart
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import Site, environment
 from locallibrary.web.unavailable import ServiceUnavailable
 
+# Before any route is declared: Starlette looks convertors up by name when it compiles a path.
+register_url_convertor("catalog_id", CatalogIdConvertor())
+
 ERROR_HANDLERS = {
+    ClientDisconnect: errors.client_disconnected,
     400: errors.http_exception,
     404: errors.http_exception,
     405: errors.http_exception,
@@ -40,7 +49,12 @@ ERROR_HANDLERS = {
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_environ()
+    """The site; without `settings`, as the environment configures it (uvicorn's factory)."""
+    if settings is None:
+        try:
+            settings = Settings.from_environ()
+        except SettingsError as error:  # one line from the server, not a factory's traceback
+            return Starlette(middleware=[Middleware(RefuseToStart, reason=str(error))])
     configure_logging()
     environment.auto_reload = settings.debug  # re-reading templates costs a stat per render
     database = create_database(settings.database_url, settings.database_busy_timeout)
@@ -69,9 +83,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/catalog/_counts", catalog.counts_fragment, name="counts"),
             Route("/catalog/", catalog.index, name="index"),
             Route("/catalog/books/", catalog.book_list, name="books"),
-            Route("/catalog/book/{id:int}", catalog.book_detail, name="book_detail"),
+            Route("/catalog/book/{id:catalog_id}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
-            Route("/catalog/author/{id:int}", catalog.author_detail, name="author_detail"),
+            Route("/catalog/author/{id:catalog_id}", catalog.author_detail, name="author_detail"),
             Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
@@ -87,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(PercentEncodedQueryString),  # before anything reads the URL
             Middleware(SecurityHeaders),
             Middleware(StaticFiles, debug=settings.debug),
             Middleware(DatabaseLifespan, database=database),

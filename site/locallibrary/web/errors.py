@@ -47,5 +47,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500, "The error has been logged. Please try again later.")
 
 
+async def client_disconnected(request: Request, exc: Exception) -> Response:
+    # The client left before it had sent its whole body (a cut connection, a closed tab). Nobody
+    # reads this answer; giving one keeps the traceback of a 500 out of the server's log.
+    return error_page(request, 400, "The request ended before all of it was sent.")
+
+
 def not_found(request: Request, detail: str | None = None) -> Response:
     return error_page(request, 404, detail)

@@ -5,9 +5,8 @@ now and then at every object in the process. A page allocates hundreds of short-
 (and a session write more), most of them freed at once by reference counting; yet under load
 the collector ran hundreds of times a second, and its full passes walked everything the process
 holds for good: modules, compiled templates, SQLAlchemy's metadata. And the objects of the
-requests in flight at each pass were kept for the older, rarer passes. Measured on the
-returning home page: about 3,900 requests/s and a p99 of 30 ms before, 4,600-4,900 and 11 ms
-after.
+requests in flight at each pass were kept for the older, rarer passes (docs/performance.md
+has the measurements).
 
 So while the site serves, what is alive after start-up is frozen (`gc.freeze()`: never looked
 at again) and the youngest objects are looked at every 50,000 allocations (a few megabytes).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -76,8 +78,14 @@ class CrossOriginProtection:
     As Go's `http.CrossOriginProtection` does: browsers say where a request comes from in
     `Sec-Fetch-Site` (all current ones) or, failing that, `Origin`. A POST whose
     `Sec-Fetch-Site` is not `same-origin` (or `none`, typed by the user), or whose `Origin` is not
-    this host, gets 403 and reaches no view. Requests with neither header are not from a browser
-    (curl, tests) and pass. No tokens are needed in forms, so every form works as plain HTML.
+    this site's origin, gets 403 and reaches no view. Requests with neither header are not from a
+    browser (curl, tests) and pass. No tokens are needed in forms, so every form works as plain
+    HTML.
+
+    An origin is a scheme, a host and a port, and all three must match: a page served over plain
+    HTTP, or on another port of the same host, is another site that could forge our forms. Our
+    own scheme is the ASGI scope's, which the server sets from `X-Forwarded-Proto` when it
+    honours proxy headers; our host and port are those of the `Host` header.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -101,5 +109,25 @@ def _same_origin(scope: Scope) -> bool:
     origin = headers.get("origin")
     if origin is None:
         return True
-    host = headers.get("host", "")
-    return origin.partition("://")[2] == host
+    theirs = _parse_origin(origin)
+    ours = _parse_origin(f"{scope.get('scheme', 'http')}://{headers.get('host', '')}")
+    return theirs is not None and theirs == ours
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _parse_origin(serialized: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin as browsers send it, `https://example.org:8443`, with
+    the scheme's default port filled in; None for anything else (`null`, a path, a bad port)."""
+    try:
+        parts = urlsplit(serialized)
+        port = parts.port
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number from 0 to 65535
+        return None
+    default_port = DEFAULT_PORTS.get(parts.scheme)
+    if default_port is None or not parts.hostname or "@" in parts.netloc:
+        return None
+    if parts.path or parts.query or parts.fragment:
+        return None
+    return parts.scheme, parts.hostname, default_port if port is None else port

@@ -166,9 +166,10 @@ async def set_per_page(request: Request) -> Response:
 
     htmx follows the redirect with its own headers, so it gets just the list to swap in.
     """
-    form = await request.form()
-    list_name = form.get("list")
-    per_page = next((n for n in PER_PAGE_CHOICES if str(n) == form.get("per_page")), None)
+    # Closed when done. Our forms have no file fields: a file is a 400, not a temporary file.
+    async with request.form(max_files=0) as form:
+        list_name = form.get("list")
+        per_page = next((n for n in PER_PAGE_CHOICES if str(n) == form.get("per_page")), None)
     if list_name not in LISTS or per_page is None:
         return error_page(request, 400, "Choose how many results to show per page from the list.")
     request.session[visitor.PER_PAGE] = per_page
@@ -177,11 +178,12 @@ async def set_per_page(request: Request) -> Response:
 
 async def dismiss_notice(request: Request) -> Response:
     """Hide the site notice for the rest of the session."""
-    form = await request.form()
+    async with request.form(max_files=0) as form:  # as in set_per_page
+        next_path = form.get("next")
     request.session[NOTICE_DISMISSED] = True
     if request.headers.get("hx-request") == "true":
         response = Response(status_code=200)  # htmx swaps the notice out for nothing
     else:
-        response = see_other(local_path(form.get("next"), request.url_for("index").path))
+        response = see_other(local_path(next_path, request.url_for("index").path))
     response.headers["Vary"] = "HX-Request"
     return response
