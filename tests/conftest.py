@@ -167,14 +167,11 @@ def blank_database_url(databases_factory: DatabaseFactory, database_kind: str) -
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # The catalog and sessions are read fresh in tests that change rows behind the app's back;
-    # tests/catalog/test_counts.py, test_page_cache.py and tests/sessions/test_cached_store.py cover
-    # the caches.
+    # The site as it runs in production, but for a fixed secret and a quicker poll.
     return Settings(
         database_url=database_url,
         secret_key="test-secret",
         counts_poll_seconds=2.0,
-        session_cache_seconds=0.0,
     )
 
 

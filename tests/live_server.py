@@ -31,13 +31,16 @@ class LiveServer:
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
 
-def uvicorn_command(port: int, *extra: str) -> list[str]:
+SITE = "locallibrary.web.app:create_app"
+
+
+def uvicorn_command(port: int, *extra: str, factory: str = SITE) -> list[str]:
     return [
         sys.executable,
         "-m",
         "uvicorn",
         "--factory",
-        "locallibrary.web.app:create_app",
+        factory,
         "--host",
         "127.0.0.1",
         "--port",
@@ -47,13 +50,16 @@ def uvicorn_command(port: int, *extra: str) -> list[str]:
 
 
 @contextmanager
-def live_server(env: dict[str, str], extra_args: Sequence[str] = ()) -> Iterator[LiveServer]:
-    """Start uvicorn with `env` on top of ours, wait until it answers, stop it afterwards."""
+def live_server(
+    env: dict[str, str], extra_args: Sequence[str] = (), factory: str = SITE
+) -> Iterator[LiveServer]:
+    """Start uvicorn with `env` on top of ours, wait until it answers, stop it afterwards;
+    `factory` is the app factory it serves (the site's, or a test's that adds to it)."""
     port = free_port()
     # A file, not a pipe: a pipe nobody reads would fill up and stall the server.
     with tempfile.NamedTemporaryFile(prefix="locallibrary-server-", suffix=".log") as log:
         process = subprocess.Popen(
-            uvicorn_command(port, *extra_args),
+            uvicorn_command(port, *extra_args, factory=factory),
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -45,7 +45,6 @@ class Settings:
     session_save_every_request: bool = False
     session_max_bytes: int = 64 * 1024
     session_cleanup_seconds: float = 3600.0
-    session_cache_seconds: float = 1.0
     notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
 
     def __post_init__(self) -> None:
@@ -77,7 +76,6 @@ class Settings:
             ),
             session_max_bytes=config("SESSION_MAX_BYTES", cast=int, default=64 * 1024),
             session_cleanup_seconds=config("SESSION_CLEANUP_SECONDS", cast=float, default=3600.0),
-            session_cache_seconds=config("SESSION_CACHE_SECONDS", cast=float, default=1.0),
             notice=config("SITE_NOTICE", default=cls.notice),
         )
 

@@ -16,7 +16,6 @@ from locallibrary.sessions.deferred import DeferredSessions
 from locallibrary.sessions.middleware import SessionMiddleware
 from locallibrary.sessions.session import Session, session_of
 from locallibrary.sessions.stores import (
-    CachedStore,
     DatabaseStore,
     MemoryStore,
     SessionStore,
@@ -25,7 +24,6 @@ from locallibrary.sessions.stores import (
 )
 
 __all__ = [
-    "CachedStore",
     "DatabaseStore",
     "DeferredSessions",
     "MemoryStore",
