@@ -317,10 +317,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_argv(target: str, port: int, app_dir: Path | None = None) -> list[str]:
+def uvicorn_argv(
+    target: str, port: int, app_dir: Path | None = None, workers: int = 1
+) -> list[str]:
     argv = [sys.executable, "-m", "uvicorn", "--factory", target]
     if app_dir is not None:
         argv += ["--app-dir", str(app_dir)]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     return argv + ["--host", HOST, "--port", str(port), "--no-access-log", "--log-level", "warning"]
 
 
@@ -331,6 +335,23 @@ def read_status_kb(pid: int, field_name: str) -> int | None:
         return None
     match = re.search(rf"^{field_name}:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else None
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (a uvicorn supervisor's workers, PostgreSQL's
+    backends), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    tree = [root]
+    for pid in tree:  # grows as it goes: breadth first
+        tree += [child for child, parent in parents.items() if parent == pid]
+    return tree
 
 
 def _die_with_parent() -> None:
@@ -344,7 +365,10 @@ def _die_with_parent() -> None:
 
 
 class Server:
-    """One uvicorn process (one worker: the process itself serves), always stopped by stop()."""
+    """One uvicorn process, always stopped by stop(). With one worker the process itself
+    serves; with more it is a supervisor of that many worker processes (and multiprocessing's
+    resource tracker), whose CPU and memory are the server's. `database_pid`, a PostgreSQL
+    server's, has its CPU counted beside the server's, and waited for as the server's is."""
 
     def __init__(
         self,
@@ -353,15 +377,39 @@ class Server:
         env: dict[str, str],
         ready_path: str,
         app_dir: Path | None = None,
+        workers: int = 1,
+        database_pid: int | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
-        self.argv = uvicorn_argv(target, self.port, app_dir)
+        self.workers = workers
+        self.argv = uvicorn_argv(target, self.port, app_dir, workers)
         self.env = env
         self.ready_path = ready_path
+        self.database_pid = database_pid
         self.log_path = TMP / f"server-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
+
+    def pids(self) -> list[int]:
+        """The server's processes: the one, or the supervisor and everything below it."""
+        return [self.pid] if self.workers == 1 else process_tree(self.pid)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: the one, or the supervisor's workers."""
+        if self.workers == 1:
+            return [self.pid]
+        found = []
+        for pid in self.pids()[1:]:
+            try:
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    def database_pids(self) -> list[int]:
+        return process_tree(self.database_pid) if self.database_pid is not None else []
 
     @property
     def base(self) -> str:
@@ -396,6 +444,7 @@ class Server:
             try:
                 with urllib.request.urlopen(self.base + self.ready_path, timeout=1) as response:
                     if response.status == 200:
+                        self._wait_for_workers(deadline)
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -404,11 +453,27 @@ class Server:
             f"the {self.name} server was not ready within {READY_TIMEOUT} s:\n{self.log_tail()}"
         )
 
+    def _wait_for_workers(self, deadline: float) -> None:
+        """Once one worker answers, until all have started and finished starting up (they
+        are then idle): the first to be ready would otherwise take the first row's load."""
+        if self.workers == 1:
+            return
+        while time.monotonic() < deadline:
+            if len(self.worker_pids()) < self.workers:
+                time.sleep(0.1)
+            elif busy_cores(self.pids()) < DRAIN_IDLE:
+                return
+        raise BenchError(
+            f"the {self.name} server's {self.workers} workers were not all up within "
+            f"{READY_TIMEOUT} s:\n{self.log_tail()}"
+        )
+
     def rss_kb(self) -> int:
-        """Peak resident set of the server process so far (VmHWM), or 0 once it is gone."""
+        """Peak resident set so far (VmHWM) of the server's largest process (with several
+        workers, of one worker: what each costs), or 0 once it is gone."""
         if self.proc is None:
             return 0
-        hwm = read_status_kb(self.pid, "VmHWM") or 0
+        hwm = max((read_status_kb(pid, "VmHWM") or 0 for pid in self.pids()), default=0)
         self.peak_rss_kb = max(self.peak_rss_kb, hwm)
         return self.peak_rss_kb
 
@@ -423,11 +488,13 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.rss_kb()
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(signal.SIGTERM)  # a supervisor stops its workers, then itself
         try:
             self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            # Its whole process group (its session's: the workers too), while the unreaped
+            # server still holds the group's id, so that the id names no one else's.
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=STOP_TIMEOUT)
 
 
@@ -487,37 +554,50 @@ def wait_for_quiet(limit: float) -> float:
             return cores
 
 
+def busy_cores(pids: Sequence[int], window: float = DRAIN_WINDOW) -> float:
+    """The cores `pids` used together over the next `window` seconds."""
+    before = sum(process_cpu(pid) for pid in pids)
+    time.sleep(window)
+    return (sum(process_cpu(pid) for pid in pids) - before) / window
+
+
 def drain(server: Server, limit: float = DRAIN_TIMEOUT) -> None:
     """Wait until the server has finished what a wrk run left in flight. wrk stops with every
     connection's request still open, and the server answers them all: on a slow page, seconds
-    of work that would otherwise land on the next run (or take the CPU from another server)."""
+    of work that would otherwise land on the next run (or take the CPU from another server).
+    The server's database server, if it has one, must be done too."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = process_cpu(server.pid)
-        time.sleep(DRAIN_WINDOW)
-        if process_cpu(server.pid) - before < DRAIN_WINDOW * DRAIN_IDLE:
+        if busy_cores(server.pids() + server.database_pids()) < DRAIN_IDLE:
             return
     raise BenchError(f"the {server.name} server was still busy {limit:.0f} s after the load")
 
 
 class CpuMeter:
-    """CPU used during a row, in cores: by the server, by wrk, and by everything else.
+    """CPU used during a row, in cores: by the server (its workers, each, in `workers`), by its
+    database server if it has one, by wrk, and by everything else.
 
     The last is the noise to watch: other processes on the machine compete with the server.
     `helpers` are load generators of ours still running at the end (a crawler), counted as wrk.
     """
 
-    def __init__(self, pid: int, helpers: Sequence[int] = ()) -> None:
-        self.pid = pid
+    def __init__(self, server: Server, helpers: Sequence[int] = ()) -> None:
+        self.pids = server.pids()
+        self.worker_pids = server.worker_pids() if server.workers > 1 else []
+        self.database = server.database_pids
         self.helpers = helpers
         self.server = self.wrk = self.others = 0.0
+        self.workers: list[float] = []
+        self.database_cpu: float | None = None if server.database_pid is None else 0.0
 
     def _helpers_cpu(self) -> float:
         return sum(process_cpu(pid) for pid in self.helpers)
 
     def __enter__(self) -> CpuMeter:
         self._t = time.monotonic()
-        self._server = process_cpu(self.pid)
+        self._server = {pid: process_cpu(pid) for pid in self.pids}
+        # Backends that start during the row count from nothing; those that end are lost.
+        self._database = {pid: process_cpu(pid) for pid in self.database()}
         self._host = host_cpu()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._children = usage.ru_utime + usage.ru_stime
@@ -530,15 +610,25 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         helpers = max(0.0, self._helpers_cpu() - self._helpers) / seconds
         self.wrk = (usage.ru_utime + usage.ru_stime - self._children) / seconds + helpers
-        self.server = (process_cpu(self.pid) - self._server) / seconds
+        used = {pid: process_cpu(pid) - before for pid, before in self._server.items()}
+        self.server = sum(used.values()) / seconds
+        self.workers = [used[pid] / seconds for pid in self.worker_pids]
+        database = 0.0
+        if self.database_cpu is not None:
+            database = (
+                sum(process_cpu(pid) - self._database.get(pid, 0.0) for pid in self.database())
+                / seconds
+            )
+            self.database_cpu = database
         own = (own_cpu() - self._own) / seconds + helpers  # wrk, the crawler and this script
         busy, _ = host_cpu()
         host = (busy - self._host[0]) / seconds
-        self.others = max(0.0, host - self.server - own)
+        self.others = max(0.0, host - self.server - database - own)
 
 
 class RssSampler:
-    """Polls the server's VmRSS while a row runs (a fallback where VmHWM is missing)."""
+    """Polls the VmRSS of the server's processes while a row runs (a fallback where VmHWM is
+    missing); the peak is the largest process's, as in Server.rss_kb."""
 
     def __init__(self, server: Server, interval: float = 0.05) -> None:
         self.server = server
@@ -549,10 +639,12 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, read_status_kb(self.server.pid, "VmRSS") or 0)
+            for pid in self._pids:
+                self.peak_kb = max(self.peak_kb, read_status_kb(pid, "VmRSS") or 0)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
+        self._pids = self.server.pids()
         self._thread.start()
         return self
 
@@ -885,7 +977,7 @@ def measure(
                     if plan.crawl
                     else None
                 )
-                with CpuMeter(server.pid, [crawl.pid] if crawl is not None else []) as cpu:
+                with CpuMeter(server, [crawl.pid] if crawl is not None else []) as cpu:
                     result = run_wrk(
                         url, headers, args.duration, args.threads, args.connections, log, ids
                     )
