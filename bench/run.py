@@ -1,6 +1,6 @@
 """Benchmark of LocalLibrary's pages against a bare Starlette ceiling, with wrk over loopback.
 
-    .venv/bin/python bench/run.py [--quick] [--sizes demo,100000] [--duration S] [--check]
+    .venv/bin/python bench/run.py [--quick] [--sizes demo,100000] [--rows A,B] [--check]
 
 For each catalog size it prepares a migrated and seeded SQLite file (the seeded file is cached
 in bench/tmp/ by size and by a fingerprint of the schema and seed code; each run works on a
@@ -25,7 +25,26 @@ target compares two numbers of the same size's run: a row's requests/s with the 
 with another row's (RATIO_TARGETS, PAIRS: the middle of the book list against page 1, both
 uncached; the poll beside a crawler against the poll alone, its p99 too), a row's p99 with its
 p50 (TAIL_TARGETS), or a row between the demo catalog and a larger one. --rows brings along
-the rows that the chosen ones are compared with.
+the rows that the chosen ones are compared with (names with commas are bracketed, so that
+`--rows "poll,poll (2 workers, sqlite)"` names two rows).
+
+The rows of two workers (WORKER_ROWS: "poll (2 workers, sqlite)", "home (returning, 2 workers,
+sqlite)", and the same on postgresql) ask for the poll and the returning home page of one
+browser, whose session is stored through those workers, from the site served with uvicorn's
+--workers 2: on SQLite (a database file of its own) and on PostgreSQL. They run after the
+one-worker rows, between two runs of "ceiling (2 workers)" (bench/ceiling.py with --workers 2),
+and each is reported as a fraction of that ceiling, the ceiling as one of the one-worker
+ceiling; no target yet but zero errors (and their RSS, a worker's, is not judged). Their
+server CPU is the supervisor's and the workers' together, each worker's shown too: the kernel
+hands wrk's connections to the workers as they accept them, not necessarily evenly.
+
+For the PostgreSQL rows the benchmark runs a server of its own from the machine's binaries
+(bench/postgres_server.py; as root, as the `postgres` user), with PostgreSQL's own settings but
+the port and socket: fsync and synchronous_commit on, as in production. Its catalog is seeded
+once per size and cached in bench/tmp/ as a stopped cluster; each run works on a copy, which is
+deleted with the server at the end, whatever happens. PostgreSQL's CPU (its server's and
+backends') is shown beside the row's and waited for after the load as the server's is.
+Without PostgreSQL's binaries those rows are skipped, saying so.
 
 "poll under crawl" runs a second wrk beside the measured one (a Crawl: 2 connections, each
 asking for a random middle page of the book list and idle 50 ms after every response; its
@@ -35,7 +54,10 @@ errors are reported under the table, and its errors count against the zero-error
 
 Exit status: 0 when the benchmark ran (whatever the targets say), 1 with --check when a target
 failed, 2 when wrk is missing, other non-zero when something crashed. Servers are always
-stopped (SIGTERM, then SIGKILL), crawlers too (SIGKILL), and every step has a time limit.
+stopped (SIGTERM, then SIGKILL to the server's whole process group, its workers too; and
+PostgreSQL's fast shutdown, then SIGQUIT and SIGKILL), crawlers too (SIGKILL), and every step
+has a time limit. Should the benchmark itself be killed, the kernel stops its servers
+(PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
