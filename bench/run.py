@@ -1,6 +1,6 @@
 """Benchmark of LocalLibrary's pages against a bare Starlette ceiling, with wrk over loopback.
 
-    .venv/bin/python bench/run.py [--quick] [--sizes demo,100000] [--duration S] [--check]
+    .venv/bin/python bench/run.py [--quick] [--sizes demo,100000] [--rows A,B] [--check]
 
 For each catalog size it prepares a migrated and seeded SQLite file (the seeded file is cached
 in bench/tmp/ by size and by a fingerprint of the schema and seed code; each run works on a
@@ -25,7 +25,26 @@ target compares two numbers of the same size's run: a row's requests/s with the 
 with another row's (RATIO_TARGETS, PAIRS: the middle of the book list against page 1, both
 uncached; the poll beside a crawler against the poll alone, its p99 too), a row's p99 with its
 p50 (TAIL_TARGETS), or a row between the demo catalog and a larger one. --rows brings along
-the rows that the chosen ones are compared with.
+the rows that the chosen ones are compared with (names with commas are bracketed, so that
+`--rows "poll,poll (2 workers, sqlite)"` names two rows).
+
+The rows of two workers (WORKER_ROWS: "poll (2 workers, sqlite)", "home (returning, 2 workers,
+sqlite)", and the same on postgresql) ask for the poll and the returning home page of one
+browser, whose session is stored through those workers, from the site served with uvicorn's
+--workers 2: on SQLite (a database file of its own) and on PostgreSQL. They run after the
+one-worker rows, between two runs of "ceiling (2 workers)" (bench/ceiling.py with --workers 2),
+and each is reported as a fraction of that ceiling, the ceiling as one of the one-worker
+ceiling; no target yet but zero errors (and their RSS, a worker's, is not judged). Their
+server CPU is the supervisor's and the workers' together, each worker's shown too: the kernel
+hands wrk's connections to the workers as they accept them, not necessarily evenly.
+
+For the PostgreSQL rows the benchmark runs a server of its own from the machine's binaries
+(bench/postgres_server.py; as root, as the `postgres` user), with PostgreSQL's own settings but
+the port and socket: fsync and synchronous_commit on, as in production. Its catalog is seeded
+once per size and cached in bench/tmp/ as a stopped cluster; each run works on a copy, which is
+deleted with the server at the end, whatever happens. PostgreSQL's CPU (its server's and
+backends') is shown beside the row's and waited for after the load as the server's is.
+Without PostgreSQL's binaries those rows are skipped, saying so.
 
 "poll under crawl" runs a second wrk beside the measured one (a Crawl: 2 connections, each
 asking for a random middle page of the book list and idle 50 ms after every response; its
@@ -35,7 +54,10 @@ errors are reported under the table, and its errors count against the zero-error
 
 Exit status: 0 when the benchmark ran (whatever the targets say), 1 with --check when a target
 failed, 2 when wrk is missing, other non-zero when something crashed. Servers are always
-stopped (SIGTERM, then SIGKILL), crawlers too (SIGKILL), and every step has a time limit.
+stopped (SIGTERM, then SIGKILL to the server's whole process group, its workers too; and
+PostgreSQL's fast shutdown, then SIGQUIT and SIGKILL), crawlers too (SIGKILL), and every step
+has a time limit. Should the benchmark itself be killed, the kernel stops its servers
+(PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -68,6 +90,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+if str(BENCH) not in sys.path:  # loaded from its path (the suite does), not run as a script
+    sys.path.insert(0, str(BENCH))
+import postgres_server  # noqa: E402  (bench/postgres_server.py)
+
 ROOT = BENCH.parent
 PACKAGE = ROOT / "site" / "locallibrary"
 TMP = BENCH / "tmp"
@@ -113,6 +139,18 @@ SITE_SETTINGS = frozenset(
     )
 )
 
+# One browser, several workers: the polled box and the returning home page (a session read
+# and a session write per request) served by WORKERS uvicorn processes, on each database, as a
+# fraction of the ceiling served by as many. Reported, no target yet but zero errors.
+WORKERS = 2
+CEILING_WORKERS = f"ceiling ({WORKERS} workers)"
+ENGINES = ("sqlite", "postgresql")
+WORKER_POLL, WORKER_HOME = "poll ({} workers, {})", "home (returning, {} workers, {})"
+WORKER_ROWS = tuple(
+    row.format(WORKERS, engine) for row in (WORKER_POLL, WORKER_HOME) for engine in ENGINES
+)
+PG_DATABASE = "locallibrary"
+
 # Targets: the site's requests/s as a fraction of the ceiling's, measured in the same run.
 RATIO_TARGETS = (
     ("poll", ("poll",), 0.40),
@@ -132,6 +170,7 @@ ROW_NAMES = (
     "book detail (any book)",
     "book list p1 (uncached)",
     "book list (any middle page)",
+    *WORKER_ROWS,
 )
 # A different book on every request: what a page costs when it is not in the page cache. On the
 # demo catalog every book fits in that cache, so this row has no rate target and is not compared
@@ -204,10 +243,15 @@ class Log:
 # Databases
 
 
-def site_env(database: Path | None = None) -> dict[str, str]:
+def database_url(database: Path | str) -> str:
+    """A SQLite file's URL, or `database` itself when it is a URL already (PostgreSQL's)."""
+    return f"sqlite:///{database}" if isinstance(database, Path) else database
+
+
+def site_env(database: Path | str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SITE_SETTINGS}
     if database is not None:
-        env["DATABASE_URL"] = f"sqlite:///{database}"
+        env["DATABASE_URL"] = database_url(database)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -230,10 +274,11 @@ def remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def cli(args: list[str], database: Path, timeout: float, log: Log) -> None:
+def cli(args: list[str], database: Path | str, timeout: float, log: Log) -> None:
     command = [sys.executable, "-m", "locallibrary", *args]
     shown = f"locallibrary {' '.join(args)}"
-    log.say(f"$ {shown}   (DATABASE_URL=sqlite:///{database.relative_to(ROOT)})")
+    where = database.relative_to(ROOT) if isinstance(database, Path) else database
+    log.say(f"$ {shown}   (DATABASE_URL={database_url(where)})")
     try:
         # cwd=TMP: no stray .env of the caller's can change the settings.
         subprocess.run(command, env=site_env(database), cwd=TMP, check=True, timeout=timeout)
@@ -252,8 +297,13 @@ def checkpoint(path: Path) -> None:
         conn.close()
 
 
-def prepare_database(size: str, log: Log) -> Path:
-    """A fresh, migrated copy of the seeded database for `size` ('demo' or a number of books)."""
+def seed_args(size: str) -> list[str]:
+    return ["seed"] if size == "demo" else ["seed", "--books", size]
+
+
+def prepare_database(size: str, log: Log, copy: str = "run") -> Path:
+    """A fresh, migrated copy of the seeded database for `size` ('demo' or a number of books);
+    `copy` names it, so that two servers of one run can each have their own."""
     TMP.mkdir(parents=True, exist_ok=True)
     cached = TMP / f"seeded-{size}-{fingerprint()}.sqlite3"
     if not cached.is_file():
@@ -263,7 +313,7 @@ def prepare_database(size: str, log: Log) -> Path:
         remove_sqlite(partial)
         started = time.monotonic()
         cli(["migrate"], partial, MIGRATE_TIMEOUT, log)
-        cli(["seed"] if size == "demo" else ["seed", "--books", size], partial, SEED_TIMEOUT, log)
+        cli(seed_args(size), partial, SEED_TIMEOUT, log)
         checkpoint(partial)
         partial.rename(cached)
         remove_sqlite(partial)  # any side files left behind
@@ -274,7 +324,7 @@ def prepare_database(size: str, log: Log) -> Path:
     else:
         log.say(f"Using cached {cached.relative_to(ROOT)}")
     # A copy per run: the load writes sessions, and two runs at once must not share a file.
-    work = TMP / f"run-{size}-{os.getpid()}.sqlite3"
+    work = TMP / f"{copy}-{size}-{os.getpid()}.sqlite3"
     remove_sqlite(work)
     shutil.copyfile(cached, work)
     cli(["migrate"], work, MIGRATE_TIMEOUT, log)
@@ -307,6 +357,75 @@ def count_sessions(database: Path) -> int:
         conn.close()
 
 
+def prepare_postgres(
+    size: str, bindir: Path, log: Log, stack: ExitStack
+) -> postgres_server.Cluster:
+    """A PostgreSQL server of our own, running on a fresh copy of the seeded, migrated catalog
+    of `size` (in the database PG_DATABASE); `stack` stops it and deletes the copy. The seeded
+    cluster is cached in bench/tmp/ as the SQLite files are, by PostgreSQL's major version too."""
+    try:
+        TMP.mkdir(parents=True, exist_ok=True)
+        major = postgres_server.major_version(bindir)
+        cached = TMP / f"pg{major}-seeded-{size}-{fingerprint()}"
+        if not cached.is_dir():
+            seed_postgres(size, bindir, cached, log)
+        else:
+            log.say(f"Using cached {cached.relative_to(ROOT)}")
+        work = TMP / f"pg-run-{size}-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        stack.callback(shutil.rmtree, work, ignore_errors=True)  # also if the copy fails
+        cluster = postgres_server.Cluster.copy_of(bindir, cached, work)
+        stack.callback(cluster.stop)
+        cluster.start(free_port())
+        log.say(f"PostgreSQL {major} ({size}) on port {cluster.port}, in {work.relative_to(ROOT)}")
+        cli(["migrate"], cluster.url(PG_DATABASE), MIGRATE_TIMEOUT, log)
+        return cluster
+    except postgres_server.PostgresError as error:
+        raise BenchError(f"PostgreSQL, {size} catalog: {error}") from error
+
+
+def seed_postgres(size: str, bindir: Path, cached: Path, log: Log) -> None:
+    """Make the cached cluster of `size`: a new cluster, migrated and seeded, then stopped."""
+    for stale in TMP.glob(f"pg*-seeded-{size}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = TMP / f"pg-partial-{size}-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    started = time.monotonic()
+    cluster: postgres_server.Cluster | None = None
+    try:
+        cluster = postgres_server.Cluster.create(bindir, partial)
+        cluster.start(free_port(), postgres_server.SEEDING)
+        cluster.psql(f"CREATE DATABASE {PG_DATABASE}")
+        url = cluster.url(PG_DATABASE)
+        cli(["migrate"], url, MIGRATE_TIMEOUT, log)
+        cli(seed_args(size), url, SEED_TIMEOUT, log)
+        # The planner's statistics now, so that autovacuum does not gather them during a row.
+        cluster.psql("VACUUM ANALYZE", PG_DATABASE)
+        cluster.stop()
+        try:
+            partial.rename(cached)
+        except OSError:  # another run made it meanwhile
+            pass
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(partial, ignore_errors=True)
+    log.say(
+        f"Seeded {size} catalog on PostgreSQL in {time.monotonic() - started:.0f} s, cached as "
+        f"{cached.relative_to(ROOT)}"
+    )
+
+
+def count_sessions_in(database: Path | postgres_server.Cluster) -> int:
+    """Rows in the sessions table of a SQLite file or of a cluster's PG_DATABASE."""
+    if isinstance(database, Path):
+        return count_sessions(database)
+    try:
+        return int(database.psql("SELECT count(*) FROM sessions", PG_DATABASE))
+    except postgres_server.PostgresError as error:
+        raise BenchError(str(error)) from error
+
+
 # --------------------------------------------------------------------------------------------
 # Servers
 
@@ -317,10 +436,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_argv(target: str, port: int, app_dir: Path | None = None) -> list[str]:
+def uvicorn_argv(
+    target: str, port: int, app_dir: Path | None = None, workers: int = 1
+) -> list[str]:
     argv = [sys.executable, "-m", "uvicorn", "--factory", target]
     if app_dir is not None:
         argv += ["--app-dir", str(app_dir)]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     return argv + ["--host", HOST, "--port", str(port), "--no-access-log", "--log-level", "warning"]
 
 
@@ -331,6 +454,23 @@ def read_status_kb(pid: int, field_name: str) -> int | None:
         return None
     match = re.search(rf"^{field_name}:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else None
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (a uvicorn supervisor's workers, PostgreSQL's
+    backends), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    tree = [root]
+    for pid in tree:  # grows as it goes: breadth first
+        tree += [child for child, parent in parents.items() if parent == pid]
+    return tree
 
 
 def _die_with_parent() -> None:
@@ -344,7 +484,10 @@ def _die_with_parent() -> None:
 
 
 class Server:
-    """One uvicorn process (one worker: the process itself serves), always stopped by stop()."""
+    """One uvicorn process, always stopped by stop(). With one worker the process itself
+    serves; with more it is a supervisor of that many worker processes (and multiprocessing's
+    resource tracker), whose CPU and memory are the server's. `database_pid`, a PostgreSQL
+    server's, has its CPU counted beside the server's, and waited for as the server's is."""
 
     def __init__(
         self,
@@ -353,15 +496,39 @@ class Server:
         env: dict[str, str],
         ready_path: str,
         app_dir: Path | None = None,
+        workers: int = 1,
+        database_pid: int | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
-        self.argv = uvicorn_argv(target, self.port, app_dir)
+        self.workers = workers
+        self.argv = uvicorn_argv(target, self.port, app_dir, workers)
         self.env = env
         self.ready_path = ready_path
+        self.database_pid = database_pid
         self.log_path = TMP / f"server-{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss_kb = 0
+
+    def pids(self) -> list[int]:
+        """The server's processes: the one, or the supervisor and everything below it."""
+        return [self.pid] if self.workers == 1 else process_tree(self.pid)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve: the one, or the supervisor's workers."""
+        if self.workers == 1:
+            return [self.pid]
+        found = []
+        for pid in self.pids()[1:]:
+            try:
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    def database_pids(self) -> list[int]:
+        return process_tree(self.database_pid) if self.database_pid is not None else []
 
     @property
     def base(self) -> str:
@@ -396,6 +563,7 @@ class Server:
             try:
                 with urllib.request.urlopen(self.base + self.ready_path, timeout=1) as response:
                     if response.status == 200:
+                        self._wait_for_workers(deadline)
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -404,11 +572,27 @@ class Server:
             f"the {self.name} server was not ready within {READY_TIMEOUT} s:\n{self.log_tail()}"
         )
 
+    def _wait_for_workers(self, deadline: float) -> None:
+        """Once one worker answers, until all have started and finished starting up (they
+        are then idle): the first to be ready would otherwise take the first row's load."""
+        if self.workers == 1:
+            return
+        while time.monotonic() < deadline:
+            if len(self.worker_pids()) < self.workers:
+                time.sleep(0.1)
+            elif busy_cores(self.pids()) < DRAIN_IDLE:
+                return
+        raise BenchError(
+            f"the {self.name} server's {self.workers} workers were not all up within "
+            f"{READY_TIMEOUT} s:\n{self.log_tail()}"
+        )
+
     def rss_kb(self) -> int:
-        """Peak resident set of the server process so far (VmHWM), or 0 once it is gone."""
+        """Peak resident set so far (VmHWM) of the server's largest process (with several
+        workers, of one worker: what each costs), or 0 once it is gone."""
         if self.proc is None:
             return 0
-        hwm = read_status_kb(self.pid, "VmHWM") or 0
+        hwm = max((read_status_kb(pid, "VmHWM") or 0 for pid in self.pids()), default=0)
         self.peak_rss_kb = max(self.peak_rss_kb, hwm)
         return self.peak_rss_kb
 
@@ -423,11 +607,13 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.rss_kb()
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(signal.SIGTERM)  # a supervisor stops its workers, then itself
         try:
             self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            # Its whole process group (its session's: the workers too), while the unreaped
+            # server still holds the group's id, so that the id names no one else's.
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=STOP_TIMEOUT)
 
 
@@ -487,37 +673,50 @@ def wait_for_quiet(limit: float) -> float:
             return cores
 
 
+def busy_cores(pids: Sequence[int], window: float = DRAIN_WINDOW) -> float:
+    """The cores `pids` used together over the next `window` seconds."""
+    before = sum(process_cpu(pid) for pid in pids)
+    time.sleep(window)
+    return (sum(process_cpu(pid) for pid in pids) - before) / window
+
+
 def drain(server: Server, limit: float = DRAIN_TIMEOUT) -> None:
     """Wait until the server has finished what a wrk run left in flight. wrk stops with every
     connection's request still open, and the server answers them all: on a slow page, seconds
-    of work that would otherwise land on the next run (or take the CPU from another server)."""
+    of work that would otherwise land on the next run (or take the CPU from another server).
+    The server's database server, if it has one, must be done too."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = process_cpu(server.pid)
-        time.sleep(DRAIN_WINDOW)
-        if process_cpu(server.pid) - before < DRAIN_WINDOW * DRAIN_IDLE:
+        if busy_cores(server.pids() + server.database_pids()) < DRAIN_IDLE:
             return
     raise BenchError(f"the {server.name} server was still busy {limit:.0f} s after the load")
 
 
 class CpuMeter:
-    """CPU used during a row, in cores: by the server, by wrk, and by everything else.
+    """CPU used during a row, in cores: by the server (its workers, each, in `workers`), by its
+    database server if it has one, by wrk, and by everything else.
 
     The last is the noise to watch: other processes on the machine compete with the server.
     `helpers` are load generators of ours still running at the end (a crawler), counted as wrk.
     """
 
-    def __init__(self, pid: int, helpers: Sequence[int] = ()) -> None:
-        self.pid = pid
+    def __init__(self, server: Server, helpers: Sequence[int] = ()) -> None:
+        self.pids = server.pids()
+        self.worker_pids = server.worker_pids() if server.workers > 1 else []
+        self.database = server.database_pids
         self.helpers = helpers
         self.server = self.wrk = self.others = 0.0
+        self.workers: list[float] = []
+        self.database_cpu: float | None = None if server.database_pid is None else 0.0
 
     def _helpers_cpu(self) -> float:
         return sum(process_cpu(pid) for pid in self.helpers)
 
     def __enter__(self) -> CpuMeter:
         self._t = time.monotonic()
-        self._server = process_cpu(self.pid)
+        self._server = {pid: process_cpu(pid) for pid in self.pids}
+        # Backends that start during the row count from nothing; those that end are lost.
+        self._database = {pid: process_cpu(pid) for pid in self.database()}
         self._host = host_cpu()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._children = usage.ru_utime + usage.ru_stime
@@ -530,15 +729,25 @@ class CpuMeter:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         helpers = max(0.0, self._helpers_cpu() - self._helpers) / seconds
         self.wrk = (usage.ru_utime + usage.ru_stime - self._children) / seconds + helpers
-        self.server = (process_cpu(self.pid) - self._server) / seconds
+        used = {pid: process_cpu(pid) - before for pid, before in self._server.items()}
+        self.server = sum(used.values()) / seconds
+        self.workers = [used[pid] / seconds for pid in self.worker_pids]
+        database = 0.0
+        if self.database_cpu is not None:
+            database = (
+                sum(process_cpu(pid) - self._database.get(pid, 0.0) for pid in self.database())
+                / seconds
+            )
+            self.database_cpu = database
         own = (own_cpu() - self._own) / seconds + helpers  # wrk, the crawler and this script
         busy, _ = host_cpu()
         host = (busy - self._host[0]) / seconds
-        self.others = max(0.0, host - self.server - own)
+        self.others = max(0.0, host - self.server - database - own)
 
 
 class RssSampler:
-    """Polls the server's VmRSS while a row runs (a fallback where VmHWM is missing)."""
+    """Polls the VmRSS of the server's processes while a row runs (a fallback where VmHWM is
+    missing); the peak is the largest process's, as in Server.rss_kb."""
 
     def __init__(self, server: Server, interval: float = 0.05) -> None:
         self.server = server
@@ -549,10 +758,12 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, read_status_kb(self.server.pid, "VmRSS") or 0)
+            for pid in self._pids:
+                self.peak_kb = max(self.peak_kb, read_status_kb(pid, "VmRSS") or 0)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
+        self._pids = self.server.pids()
         self._thread.start()
         return self
 
@@ -783,8 +994,11 @@ class Row:
     rss_mb: float
     server_cpu: float  # cores the server used during the row
     others_cpu: float  # cores the rest of the machine used (besides the server and wrk)
-    ratio: float = 1.0  # requests/s as a fraction of the ceiling's in the same size's run
+    ratio: float = 1.0  # requests/s as a fraction of the ceiling's (of as many workers)
     crawl: CrawlRun | None = None  # the crawler that ran beside the load, if any
+    workers: int = 1  # uvicorn processes serving, and the ceiling's that `ratio` is to
+    worker_cpu: list[float] = field(default_factory=list)  # each worker's cores, with several
+    database_cpu: float | None = None  # PostgreSQL's cores, for a row on PostgreSQL
 
     @property
     def errors(self) -> int:
@@ -796,9 +1010,13 @@ class SizeRun:
     size: str
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # rows that could not run, and why
 
     def row(self, name: str) -> Row | None:
         return next((r for r in self.rows if r.name == name), None)
+
+    def ceiling(self, workers: int) -> Row | None:
+        return self.row("ceiling" if workers == 1 else CEILING_WORKERS)
 
 
 def get(
@@ -847,6 +1065,7 @@ class RowPlan:
 
 
 CEILING = RowPlan("ceiling", "GET / (bare Starlette)", "/")
+CEILING_2 = RowPlan(CEILING_WORKERS, f"GET / (bare Starlette, {WORKERS} workers)", "/")
 
 
 def measure(
@@ -875,6 +1094,7 @@ def measure(
         drain(server)
     log.keep(f"### {label}: {name}")
     best: tuple[WrkResult, CpuMeter, CrawlRun | None] | None = None
+    workers = set(server.worker_pids())
     with RssSampler(server) as sampler:
         for attempt in range(args.repeat):  # the best of N: the least disturbed by the machine
             if attempt and args.quiet_wait > 0:
@@ -885,7 +1105,7 @@ def measure(
                     if plan.crawl
                     else None
                 )
-                with CpuMeter(server.pid, [crawl.pid] if crawl is not None else []) as cpu:
+                with CpuMeter(server, [crawl.pid] if crawl is not None else []) as cpu:
                     result = run_wrk(
                         url, headers, args.duration, args.threads, args.connections, log, ids
                     )
@@ -894,10 +1114,23 @@ def measure(
                 best = (result, cpu, crawl)
     if server.proc is not None and server.proc.poll() is not None:
         raise BenchError(f"the {server.name} server died during {name}:\n{server.log_tail()}")
+    if set(server.worker_pids()) != workers:  # the supervisor replaced one that died or hung
+        raise BenchError(
+            f"a worker of the {server.name} server was replaced during {name}:\n{server.log_tail()}"
+        )
     assert best is not None
     result, cpu, crawl = best
     row = Row(
-        name, plan.request, result, sampler.peak_kb / 1024, cpu.server, cpu.others, crawl=crawl
+        name,
+        plan.request,
+        result,
+        sampler.peak_kb / 1024,
+        cpu.server,
+        cpu.others,
+        crawl=crawl,
+        workers=server.workers,
+        worker_cpu=cpu.workers,
+        database_cpu=cpu.database_cpu,
     )
     print(
         f"  {label:>8}  {name:<28} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
@@ -994,64 +1227,197 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
     ]
 
 
+def worker_plan(app: Server, run: SizeRun, engine: str) -> list[RowPlan]:
+    """The rows of several workers on `engine`: the poll and the returning home page of a
+    browser whose session was stored through these workers, so in the database they use."""
+    cookie, steps = returning_cookie(app.base)
+    run.notes += [f"returning browser, {app.name}: {s}" for s in steps]
+    return [
+        RowPlan(
+            WORKER_POLL.format(WORKERS, engine),
+            "GET /catalog/_counts + cookie, HX-Request",
+            "/catalog/_counts",
+            {"Cookie": cookie, "HX-Request": "true"},
+        ),
+        RowPlan(
+            WORKER_HOME.format(WORKERS, engine),
+            "GET /catalog/ + session cookie",
+            "/catalog/",
+            {"Cookie": cookie},
+        ),
+    ]
+
+
+@dataclass
+class Site:
+    """A site server of one size's run, the rows it serves and the database it uses."""
+
+    server: Server
+    plans: list[RowPlan]
+    database: Path | postgres_server.Cluster
+    sessions_before: int = 0
+
+
+def wanted(args: argparse.Namespace, name: str) -> bool:
+    return not args.rows or name in args.rows
+
+
+def worker_engines(args: argparse.Namespace, runs: list[SizeRun], log: Log) -> list[str]:
+    """The databases that rows of several workers run on; PostgreSQL's are skipped, with the
+    reason printed and reported, where no server of our own can run."""
+    engines = [
+        engine
+        for engine in ENGINES
+        if any(wanted(args, row.format(WORKERS, engine)) for row in (WORKER_POLL, WORKER_HOME))
+    ]
+    reason = postgres_server.why_unavailable() if "postgresql" in engines else None
+    if reason is not None:
+        engines.remove("postgresql")
+        log.say(f"PostgreSQL rows skipped: {reason}")
+        for run in runs:
+            for row in (WORKER_POLL, WORKER_HOME):
+                if wanted(args, row.format(WORKERS, "postgresql")):
+                    run.skipped[row.format(WORKERS, "postgresql")] = reason
+    return engines
+
+
+def keep_better_ceiling(run: SizeRun, again: Row) -> None:
+    """The ceiling measured again at the end: the better of the two is the one less disturbed
+    by whatever else the machine did, and the ratios are taken to it."""
+    index = next(i for i, row in enumerate(run.rows) if row.name == again.name)
+    first = run.rows[index]
+    run.notes.append(
+        f"{again.name}: {first.result.rps:,.0f} req/s at the start, "
+        f"{again.result.rps:,.0f} at the end; the table shows the better"
+    )
+    if again.result.rps > first.result.rps:
+        run.rows[index] = again
+
+
+def start_site(
+    stack: ExitStack, name: str, database: Path | postgres_server.Cluster, workers: int = 1
+) -> Server:
+    """The site in production settings on `database`, stopped by `stack`."""
+    if isinstance(database, postgres_server.Cluster):
+        env, database_pid = site_env(database.url(PG_DATABASE)), database.pid
+    else:
+        env, database_pid = site_env(database), None
+    env["SECRET_KEY"] = secrets.token_urlsafe(32)  # production: set (the workers share it)
+    server = Server(
+        name,
+        "locallibrary.web.app:create_app",
+        env,
+        "/healthz",
+        workers=workers,
+        database_pid=database_pid,
+    )
+    return stack.enter_context(serving(server))
+
+
 def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
     """Every row, each size in turn within a row (so that a comparison between sizes is
-    measured minutes apart at most), against servers that all run from start to end."""
-    databases: dict[str, Path] = {}
+    measured minutes apart at most), against servers that all run from start to end. The rows
+    of several workers come last, between two runs of the ceiling of as many workers."""
+    one_worker = any(wanted(args, name) for name in ROW_NAMES if name not in WORKER_ROWS)
+    sites: dict[str, list[Site]] = {}  # by size: the one-worker site first, if it runs
     with ExitStack() as servers:
         for size in args.sizes:
-            log.say(f"\n## Catalog: {size}\n")
-            databases[size] = prepare_database(size, log)
-            servers.callback(discard_database, databases[size])  # after its server stopped
             runs.append(SizeRun(size))  # rows measured before a crash are still reported
+            sites[size] = []
+        engines = worker_engines(args, runs, log)
+        bindir = postgres_server.find_bindir() if "postgresql" in engines else None
+        # By size and by who uses it: "run" the one-worker site, an engine the workers' site.
+        databases: dict[tuple[str, str], Path | postgres_server.Cluster] = {}
+        for size in args.sizes:
+            log.say(f"\n## Catalog: {size}\n")
+            for key, copy, needed in (
+                ("run", "run", one_worker),
+                ("sqlite", "run-workers", "sqlite" in engines),  # a file of their own
+            ):
+                if needed:
+                    path = prepare_database(size, log, copy)
+                    servers.callback(discard_database, path)  # after its server stopped
+                    databases[(size, key)] = path
+            if bindir is not None:
+                databases[(size, "postgresql")] = prepare_postgres(size, bindir, log, servers)
         log.say("")
         ceiling = servers.enter_context(
             serving(Server("ceiling", "ceiling:create_app", site_env(), "/", app_dir=BENCH))
         )
-        sites: dict[str, tuple[Server, list[RowPlan], int]] = {}
-        for run in runs:
-            env = site_env(databases[run.size])
-            env["SECRET_KEY"] = secrets.token_urlsafe(32)  # production: set, and DEBUG unset
-            app = servers.enter_context(
-                serving(
-                    Server(f"site-{run.size}", "locallibrary.web.app:create_app", env, "/healthz")
-                )
+        ceiling_2 = None
+        if engines:
+            ceiling_2 = Server(
+                f"ceiling-{WORKERS}-workers",
+                "ceiling:create_app",
+                site_env(),
+                "/",
+                app_dir=BENCH,
+                workers=WORKERS,
             )
-            plan = plan_for(app, run, databases[run.size])
-            sites[run.size] = (app, plan, count_sessions(databases[run.size]))
+            servers.enter_context(serving(ceiling_2))
+        for run in runs:
+            first = databases.get((run.size, "run"))
+            if first is not None:
+                assert isinstance(first, Path)
+                app = start_site(servers, f"site-{run.size}", first)
+                plans = plan_for(app, run, first)
+                sites[run.size].append(Site(app, plans, first, count_sessions(first)))
+            for engine in engines:
+                database = databases[(run.size, engine)]
+                name = f"site-{run.size}-{WORKERS}-workers-{engine}"
+                app = start_site(servers, name, database, WORKERS)
+                plans = worker_plan(app, run, engine)
+                sites[run.size].append(Site(app, plans, database, count_sessions_in(database)))
 
         for run in runs:
             run.rows.append(measure(ceiling, CEILING, args, log, run.notes, run.size))
-        for index in range(len(next(iter(sites.values()))[1])):
+        if one_worker:
+            for index in range(len(sites[runs[0].size][0].plans)):
+                for run in runs:
+                    site = sites[run.size][0]
+                    if wanted(args, site.plans[index].name):
+                        run.rows.append(
+                            measure(site.server, site.plans[index], args, log, run.notes, run.size)
+                        )
+        if ceiling_2 is not None:
             for run in runs:
-                app, plan, _ = sites[run.size]
-                if args.rows and plan[index].name not in args.rows:
-                    continue
-                run.rows.append(measure(app, plan[index], args, log, run.notes, run.size))
-        # The ceiling again at the end: the better of the two is the one less disturbed by
-        # whatever else the machine did, and the ratios are taken to it.
+                run.rows.append(measure(ceiling_2, CEILING_2, args, log, run.notes, run.size))
+            for name in WORKER_ROWS:
+                for run in runs:
+                    for site in sites[run.size]:
+                        for plan in site.plans:
+                            if plan.name == name and wanted(args, name):
+                                run.rows.append(
+                                    measure(site.server, plan, args, log, run.notes, run.size)
+                                )
+            for run in runs:
+                keep_better_ceiling(
+                    run, measure(ceiling_2, CEILING_2, args, log, run.notes, run.size)
+                )
         for run in runs:
-            again = measure(ceiling, CEILING, args, log, run.notes, run.size)
-            first = run.rows[0]
-            run.notes.append(
-                f"ceiling: {first.result.rps:,.0f} req/s at the start, "
-                f"{again.result.rps:,.0f} at the end; the table shows the better"
-            )
-            if again.result.rps > first.result.rps:
-                run.rows[0] = again
+            keep_better_ceiling(run, measure(ceiling, CEILING, args, log, run.notes, run.size))
             for row in run.rows:
-                row.ratio = row.result.rps / run.rows[0].result.rps if run.rows[0].result.rps else 0
+                ceiling_row = run.ceiling(row.workers)
+                top = ceiling_row.result.rps if ceiling_row is not None else 0.0
+                row.ratio = row.result.rps / top if top else 0
 
         for run in runs:
-            app, _, sessions_before = sites[run.size]
-            run.notes.append(
-                f"sessions table: {sessions_before} row(s) before the load, "
-                f"{count_sessions(databases[run.size])} after "
-                "(first visits must add none)"
-            )
-            tail = app.log_tail()
-            if tail.strip():
-                run.notes.append("server log (tail):\n" + tail)
+            for site in sites[run.size]:
+                after = count_sessions_in(site.database)
+                if site.server.workers == 1:
+                    run.notes.append(
+                        f"sessions table: {site.sessions_before} row(s) before the load, "
+                        f"{after} after (first visits must add none)"
+                    )
+                else:
+                    run.notes.append(
+                        f"sessions table of {site.server.name}: {site.sessions_before} row(s) "
+                        f"before the load, {after} after"
+                    )
+                tail = site.server.log_tail()
+                if tail.strip():
+                    of = "" if site.server.workers == 1 else f" of {site.server.name}"
+                    run.notes.append(f"server log{of} (tail):\n" + tail)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1067,6 +1433,8 @@ def table(run: SizeRun) -> str:
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in run.rows:
+        if r.workers > 1:
+            continue
         res = r.result
         lines.append(
             f"| {r.name} | `{r.request}` | {res.rps:,.0f} | {res.p50_ms:.2f} | {res.p99_ms:.2f} | "
@@ -1074,6 +1442,7 @@ def table(run: SizeRun) -> str:
             f"{r.ratio:.2f} | {r.server_cpu:.0%} | {r.others_cpu:.0%} |"
         )
     lines.append("")
+    lines += workers_table(run)
     for r in run.rows:
         if r.crawl is not None and r.crawl.result is not None:
             c = r.crawl.result
@@ -1086,6 +1455,12 @@ def table(run: SizeRun) -> str:
         "CPU columns: cores busy during the row (100% = one core) — the server process, "
         "and every other process on the machine (not wrk, not this script)."
     )
+    if any(r.workers > 1 for r in run.rows):
+        lines.append(
+            f"With {WORKERS} workers: the server's CPU is its processes' together (each "
+            "worker's in brackets), PostgreSQL's is its server's and backends', and the peak "
+            f"RSS is the largest process's (a worker's); × ceiling is to {CEILING_WORKERS}."
+        )
     busy = [r for r in run.rows if r.others_cpu > NOISY_OTHERS]
     if busy:
         lines.append(
@@ -1093,6 +1468,32 @@ def table(run: SizeRun) -> str:
             f"core during {', '.join(r.name for r in busy)}; those numbers are low."
         )
     return "\n".join(lines)
+
+
+def workers_table(run: SizeRun) -> list[str]:
+    """The rows of several workers, under the one-worker table: their ratios are to the
+    ceiling of as many workers, and their CPU is several processes'."""
+    rows = [r for r in run.rows if r.workers > 1]
+    if not rows:
+        return []
+    lines = [
+        f"{WORKERS} uvicorn workers (`--workers {WORKERS}`), × the ceiling of {WORKERS}:",
+        "",
+        "| endpoint | request | req/s | p50 ms | p99 ms | errors (http+socket) "
+        f"| peak RSS MB (a worker) | × {CEILING_WORKERS} | server CPU (each worker) "
+        "| PostgreSQL CPU | others' CPU |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        res = r.result
+        each = " + ".join(f"{cores:.0%}" for cores in r.worker_cpu)
+        database = "—" if r.database_cpu is None else f"{r.database_cpu:.0%}"
+        lines.append(
+            f"| {r.name} | `{r.request}` | {res.rps:,.0f} | {res.p50_ms:.2f} | {res.p99_ms:.2f} | "
+            f"{r.errors} ({res.status_errors}+{res.socket_errors}) | {r.rss_mb:.0f} | "
+            f"{r.ratio:.2f} | {r.server_cpu:.0%} ({each}) | {database} | {r.others_cpu:.0%} |"
+        )
+    return [*lines, ""]
 
 
 def ratio(a: float, b: float) -> float:
@@ -1171,6 +1572,8 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
         else:
             lines.append(f"- **n/a** {text} — not run")
 
+    lines += workers_report(runs)
+
     demo = next((r for r in runs if r.size == "demo"), None)
     others = [r for r in runs if r.size != "demo"]
     if demo is None or not others:
@@ -1182,7 +1585,7 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
         for other in others:
             for row in demo.rows:
                 big = other.row(row.name)
-                if row.name == "ceiling" or big is None:
+                if row.name == "ceiling" or big is None or row.workers > 1:
                     continue
                 if row.name == ANY_BOOK:
                     lines.append(
@@ -1216,13 +1619,49 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
     ]
     add(not failing, "zero errors — " + (", ".join(failing) if failing else "every row"))
 
-    peaks = {run.size: max(r.rss_mb for r in run.rows) for run in runs}
-    add(
-        all(p < MAX_RSS_MB for p in peaks.values()),
-        f"peak RSS < {MAX_RSS_MB:.0f} MB — "
-        + ", ".join(f"{s}: {p:.0f} MB" for s, p in peaks.items()),
-    )
+    peaks = {
+        run.size: max(r.rss_mb for r in run.rows if r.workers == 1) for run in runs if run.rows
+    }
+    if peaks:  # none when the run stopped before its first row
+        add(
+            all(p < MAX_RSS_MB for p in peaks.values()),
+            f"peak RSS < {MAX_RSS_MB:.0f} MB — "
+            + ", ".join(f"{s}: {p:.0f} MB" for s, p in peaks.items()),
+        )
     return lines, all_ok
+
+
+def workers_report(runs: list[SizeRun]) -> list[str]:
+    """The rows of several workers, reported beside the targets (they have none yet, but the
+    zero errors that every row must keep): each as a fraction of the ceiling of as many
+    workers, and that ceiling as a fraction of the one-worker ceiling."""
+    lines = []
+    for name in (CEILING_WORKERS, *WORKER_ROWS):
+        parts = []
+        for run in runs:
+            row, one = run.row(name), run.ceiling(1)
+            if row is None:
+                continue
+            res = row.result
+            if name == CEILING_WORKERS and one is not None:
+                parts.append(
+                    f"{run.size}: {ratio(res.rps, one.result.rps):.2f} "
+                    f"({res.rps:,.0f} / {one.result.rps:,.0f} req/s)"
+                )
+            elif name != CEILING_WORKERS:
+                parts.append(
+                    f"{run.size}: {row.ratio:.2f} ({res.rps:,.0f} req/s, p99 {res.p99_ms:.1f} ms)"
+                )
+        why = next((run.skipped[name] for run in runs if name in run.skipped), None)
+        if parts and name == CEILING_WORKERS:
+            lines.append(f"- (reported, not a target) {name} ÷ ceiling — " + ", ".join(parts))
+        elif parts:
+            lines.append(
+                f"- (reported, not a target) {name} × {CEILING_WORKERS} — " + ", ".join(parts)
+            )
+        elif why is not None:
+            lines.append(f"- **n/a** {name} — skipped: {why}")
+    return lines
 
 
 def code_fingerprint() -> str:
@@ -1304,8 +1743,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rows",
         help="comma-separated row names to run, e.g. 'poll,book detail' "
-        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs, and so does the "
-        "row another is compared with)",
+        f"(default: all of {', '.join(ROW_NAMES)}; the ceiling always runs, the ceiling of "
+        f"{WORKERS} workers with a row of {WORKERS}, and so does the row another is compared "
+        "with)",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
@@ -1316,7 +1756,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if s != "demo" and not (s.isdigit() and int(s) > 0):
             parser.error(f"--sizes: {s!r} is neither 'demo' nor a positive number of books")
     args.sizes = sizes
-    args.rows = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else []
+    # Commas inside brackets are part of a name: "poll (2 workers, sqlite)".
+    names = re.split(r",(?![^()]*\))", args.rows) if args.rows else []
+    args.rows = [r.strip() for r in names if r.strip()]
     for r in args.rows:
         if r not in ROW_NAMES:
             parser.error(f"--rows: unknown row {r!r}; the rows are {', '.join(ROW_NAMES)}")
@@ -1357,7 +1799,8 @@ def main(argv: list[str] | None = None) -> int:
     log.say(
         f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per row after "
         f"{args.warmup:g} s of warm-up{f', best of {args.repeat}' if args.repeat > 1 else ''}; "
-        f"one uvicorn worker on {HOST}; production settings; sizes: {', '.join(args.sizes)}"
+        f"one uvicorn worker on {HOST} ({WORKERS} for the rows that say so); production "
+        f"settings; sizes: {', '.join(args.sizes)}"
     )
 
     runs: list[SizeRun] = []

@@ -7,21 +7,28 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from locallibrary.settings import PROJECT_ROOT
-from tests.conftest import skip_or_fail
+from tests.conftest import REQUIRE_ALL, skip_or_fail
 
 
 def test_quick_benchmark_runs_and_prints_its_table() -> None:
     if shutil.which("wrk") is None:
         skip_or_fail("wrk not found; install Debian's `wrk` for the benchmark")
-    # Each new kind of row once: a crawler beside the load, random ids, a nonce; the rows they
-    # are compared with come along by themselves.
+    # Each new kind of row once: a crawler beside the load, random ids, a nonce, two workers on
+    # each database; the rows they are compared with come along by themselves.
+    workers: tuple[str, ...] = (
+        "poll (2 workers, sqlite)",
+        "home (returning, 2 workers, postgresql)",
+    )
     rows = (
         "home (returning)",
         "poll under crawl",
         "book list (middle)",
         "book detail (any book)",
         "book list (any middle page)",
+        *workers,
     )
     result = subprocess.run(
         [sys.executable, "bench/run.py", "--quick", "--rows", ",".join(rows), "--no-save"],
@@ -34,7 +41,17 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
     lines = result.stdout.splitlines()
     names = {line.split("|")[1].strip() for line in lines if line.startswith("| ")}
     expected = {"ceiling", "poll", "book list p1", "book list p1 (uncached)", *rows}
+    expected.add("ceiling (2 workers)")
+    if "PostgreSQL rows skipped: " in result.stdout:  # the machine has no PostgreSQL
+        if REQUIRE_ALL:
+            pytest.fail("the PostgreSQL rows were skipped (LOCALLIBRARY_TEST_REQUIRE_ALL=1)")
+        assert f"- **n/a** {workers[1]} — skipped: " in result.stdout, result.stdout
+        expected.remove(workers[1])
+        workers = workers[:1]
     assert expected <= names, result.stdout
+    for row in workers:  # reported to the two-worker ceiling, not judged
+        reported = f"- (reported, not a target) {row} × ceiling (2 workers) — demo: "
+        assert reported in result.stdout, result.stdout
     crawler = [line for line in lines if line.startswith("The crawler of poll under crawl: ")]
     assert len(crawler) == 1 and " 0 errors " in crawler[0], result.stdout
     assert int(crawler[0].split(": ")[1].split()[0].replace(",", "")) > 0, result.stdout
