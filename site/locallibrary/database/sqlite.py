@@ -75,11 +75,13 @@ class SQLiteDatabase(Database):
         self._connected = False
 
     async def connect(self) -> None:
+        self._connected = True
         reader = sqlite3.connect(
             self.path,
-            # A WAL reader waits for no lock; in the rare case that one must (recovery after a
-            # crash), the request gets the 503 page at once rather than stalling the loop.
-            timeout=0,
+            # In WAL mode a reader waits for no writer, but may have to wait a moment for a lock
+            # another connection holds while it opens the file: with no timeout, two workers
+            # starting at once failed the second's start-up with "database is locked".
+            timeout=self.busy_timeout,
             isolation_level=None,  # autocommit: every read sees the latest commit
             check_same_thread=False,  # the event loop's thread, whichever thread that is
         )
@@ -87,7 +89,6 @@ class SQLiteDatabase(Database):
         reader.execute("PRAGMA query_only = ON")
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
         self._reader = reader
-        self._connected = True
 
     async def disconnect(self) -> None:
         self._connected = False  # connections in use are closed when they come back
