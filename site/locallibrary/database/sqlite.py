@@ -34,7 +34,7 @@ PRAGMAS = ("PRAGMA foreign_keys = ON",)
 # SQLite's own page cache for the reads on the loop, in KiB (a negative cache_size). A page whose
 # rows are not in it costs a read from the file, which for a page of scattered rows (a list's
 # middle, a random book) is most of the query; the default keeps only 2 MiB.
-READER_CACHE_KIB = 64 * 1024
+READER_CACHE_KIB = 32 * 1024
 
 # Bind dates and UUIDs the way the schema stores them on SQLite (SQLAlchemy's Date and Uuid
 # types: ISO dates, 32 hex digits). Adapters are the standard library's documented hook; the
