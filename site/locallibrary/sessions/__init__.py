@@ -1,6 +1,6 @@
 """Server-side sessions for Starlette: an opaque key in a cookie, the data in a store.
 
-A self-contained package (it imports nothing from the rest of LocalLibrary):
+A package of its own: of the rest of LocalLibrary it uses only the database layer.
 
     store = database_store(database)  # SQLiteStore or DatabaseStore
     app = Starlette(routes=..., middleware=[Middleware(SessionMiddleware, store=store)])
