@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from locallibrary.accounts.tables import metadata as accounts_metadata
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
 from locallibrary.database.migrate import upgrade
@@ -47,6 +48,9 @@ def test_migrations_create_every_table_from_an_empty_database(blank_database_url
         "catalog_bookinstance",
         "catalog_version",
         "sessions",
+        "users",
+        "sign_in_failures",
+        "site_secrets",
     }
 
 
@@ -55,7 +59,7 @@ def test_migrated_schema_matches_the_declared_tables(blank_database_url: str) ->
 
     def differences(conn):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(conn)
-        return compare_metadata(context, [catalog_metadata, sessions_metadata])
+        return compare_metadata(context, [catalog_metadata, sessions_metadata, accounts_metadata])
 
     assert _inspect(blank_database_url, differences) == []
 

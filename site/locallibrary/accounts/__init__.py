@@ -1,0 +1,1 @@
+"""Accounts: the library's patrons and librarians, their passwords and how they sign in."""

@@ -1,0 +1,50 @@
+"""The accounts' schema: users, the sign-in throttle's counters, and the site's stored secret."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, MetaData, String, Table
+
+from locallibrary.database.naming import NAMING_CONVENTION
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(enum.StrEnum):
+    PATRON = "patron"
+    LIBRARIAN = "librarian"
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False),  # as the user typed it: where mail goes
+    # The email case-folded: what makes two spellings of one address one account.
+    Column("email_key", String(254), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False, server_default=Role.PATRON.value),
+    # Unix seconds, as the sessions table keeps its times.
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_login_at", BigInteger),
+    CheckConstraint("role IN ('patron', 'librarian')", name="role_known"),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    # What is counted: one client address, or one (email, address) pair.
+    Column("bucket", String(400), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", BigInteger, nullable=False),
+    Index("ix_sign_in_failures_window_started_at", "window_started_at"),
+)
+
+site_secrets = Table(
+    "site_secrets",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
