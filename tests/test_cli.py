@@ -33,7 +33,20 @@ def test_an_empty_secret_key_is_one_line_and_exit_status_1(
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "Error: SECRET_KEY is set but empty: set it to a long random value, "
-        "or unset it for a random key per process."
+        "or unset it to use the key stored in the database."
+    ]
+    assert not database.exists(), "nothing was done"
+
+
+def test_a_mail_url_that_names_no_mailer_is_one_line_and_exit_status_1(tmp_path: Path) -> None:
+    database = tmp_path / "site.sqlite3"
+    result = run_cli(
+        "migrate", cwd=tmp_path, MAIL_URL="gopher://mail", DATABASE_URL=f"sqlite:///{database}"
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: MAIL_URL 'gopher://mail' names no mailer: use smtp://user:password@host:port, "
+        "smtps://user:password@host:port or file:PATH"
     ]
     assert not database.exists(), "nothing was done"
 

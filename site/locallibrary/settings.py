@@ -5,12 +5,14 @@ Every setting is documented in the README's settings table; keep the two in step
 
 from __future__ import annotations
 
+import email.utils
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.config import Config
+
+from locallibrary.mail import MailURLError, mail_destination
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -18,16 +20,12 @@ STATIC_DIR = PROJECT_ROOT / "static"
 NODE_MODULES_DIR = PROJECT_ROOT / "node_modules"
 
 DEFAULT_DATABASE_URL = "sqlite:///./locallibrary.sqlite3"
+DEFAULT_MAIL_URL = "file:outbox"
+DEFAULT_MAIL_FROM = "Local Library <library@localhost>"
 
 
 class SettingsError(ValueError):
     """A setting the site cannot run with; the message is one line, for a person."""
-
-
-def random_secret_key() -> str:
-    # A per-process random key is safe, only less convenient: signed values do not survive a
-    # restart or cross worker processes. Production sets SECRET_KEY.
-    return secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_busy_timeout: float = 5.0
     debug: bool = False
-    # Never empty: anyone could forge what an empty key signs. Kept out of repr(), which error
-    # reports and debuggers print.
-    secret_key: str = field(default_factory=random_secret_key, repr=False)
+    # None: the key stored in the database (secret_key.py). Never empty: anyone could forge
+    # what an empty key signs. Kept out of repr(), which error reports and debuggers print.
+    secret_key: str | None = field(default=None, repr=False)
     counts_poll_seconds: float = 3.0
     session_cookie_name: str = "sessionid"
     session_cookie_age: int = 14 * 24 * 3600
@@ -46,19 +44,30 @@ class Settings:
     session_max_bytes: int = 64 * 1024
     session_cleanup_seconds: float = 3600.0
     notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
+    mail_url: str = field(default=DEFAULT_MAIL_URL, repr=False)  # may hold a password
+    mail_from: str = DEFAULT_MAIL_FROM
 
     def __post_init__(self) -> None:
-        if not self.secret_key.strip():
+        if self.secret_key is not None and not self.secret_key.strip():
             raise SettingsError(
                 "SECRET_KEY is set but empty: set it to a long random value, "
-                "or unset it for a random key per process."
+                "or unset it to use the key stored in the database."
+            )
+        try:
+            mail_destination(self.mail_url)
+        except MailURLError as error:
+            raise SettingsError(str(error)) from error
+        if "@" not in email.utils.parseaddr(self.mail_from)[1]:
+            raise SettingsError(
+                f"MAIL_FROM {self.mail_from!r} holds no address: use a form such as "
+                f"{DEFAULT_MAIL_FROM!r}."
             )
 
     @classmethod
     def from_environ(cls, env_file: str | os.PathLike[str] = ".env") -> Settings:
         config = Config(Path(env_file) if Path(env_file).is_file() else None)
         debug = config("DEBUG", cast=bool, default=False)
-        # Unset means a random key; set but empty is a mistake, refused by __post_init__.
+        # Unset means the stored key; set but empty is a mistake, refused by __post_init__.
         secret_key: str | None = config("SECRET_KEY", default=None)
         return cls(
             database_url=normalize_database_url(
@@ -66,7 +75,7 @@ class Settings:
             ),
             database_busy_timeout=config("DATABASE_BUSY_TIMEOUT", cast=float, default=5.0),
             debug=debug,
-            secret_key=random_secret_key() if secret_key is None else secret_key,
+            secret_key=secret_key,
             counts_poll_seconds=config("COUNTS_POLL_SECONDS", cast=float, default=3.0),
             session_cookie_name=config("SESSION_COOKIE_NAME", default="sessionid"),
             session_cookie_age=config("SESSION_COOKIE_AGE", cast=int, default=14 * 24 * 3600),
@@ -77,6 +86,8 @@ class Settings:
             session_max_bytes=config("SESSION_MAX_BYTES", cast=int, default=64 * 1024),
             session_cleanup_seconds=config("SESSION_CLEANUP_SECONDS", cast=float, default=3600.0),
             notice=config("SITE_NOTICE", default=cls.notice),
+            mail_url=config("MAIL_URL", default=DEFAULT_MAIL_URL),
+            mail_from=config("MAIL_FROM", default=DEFAULT_MAIL_FROM),
         )
 
 

@@ -14,6 +14,7 @@ from locallibrary.accounts.tables import metadata as accounts_metadata
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
 from locallibrary.database.migrate import upgrade
+from locallibrary.secret_key import metadata as secret_metadata
 from locallibrary.sessions.stores.table import metadata as sessions_metadata
 
 # Reflection cannot read the expression index on lower(genre.name); a test below shows it works.
@@ -59,7 +60,9 @@ def test_migrated_schema_matches_the_declared_tables(blank_database_url: str) ->
 
     def differences(conn):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(conn)
-        return compare_metadata(context, [catalog_metadata, sessions_metadata, accounts_metadata])
+        return compare_metadata(
+            context, [catalog_metadata, sessions_metadata, accounts_metadata, secret_metadata]
+        )
 
     assert _inspect(blank_database_url, differences) == []
 

@@ -132,3 +132,19 @@ def test_the_largest_deferred_session_fits_in_a_cookie() -> None:
     text = '{"a":"' + '\\"' * ((deferred.max_bytes - 8) // 2) + '"}'
     assert deferred.fits(text)
     assert len(deferred.sign(KEY, text, expires_at=2_000_000_000)) < 4000
+
+
+def test_a_key_given_as_a_function_is_asked_for_once_on_first_use() -> None:
+    """As the site gives it: a key stored in the database is known only after start-up."""
+    asked: list[str] = []
+
+    def secret_key() -> str:
+        asked.append("asked")
+        return "secret"
+
+    deferred = DeferredSessions(secret_key)
+    assert asked == [], "not when the middleware is declared"
+    token = deferred.sign(KEY, "{}", expires_at=2000)
+    assert deferred.unsign(token, KEY, now=1999) == {}
+    assert asked == ["asked"]
+    assert DeferredSessions("secret").unsign(token, KEY, now=1999) == {}, "the same signature"

@@ -1,4 +1,4 @@
-"""The accounts' schema: users, the sign-in throttle's counters, and the site's stored secret."""
+"""The accounts' schema: users and the sign-in throttle's counters."""
 
 from __future__ import annotations
 
@@ -40,11 +40,4 @@ sign_in_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("window_started_at", BigInteger, nullable=False),
     Index("ix_sign_in_failures_window_started_at", "window_started_at"),
-)
-
-site_secrets = Table(
-    "site_secrets",
-    metadata,
-    Column("name", String(50), primary_key=True),
-    Column("value", String(200), nullable=False),
 )

@@ -9,6 +9,8 @@ same key. Data too large for a cookie is stored at once, as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from itsdangerous import BadData, Signer
@@ -20,12 +22,19 @@ SALT = "locallibrary.sessions.deferred"
 
 
 class DeferredSessions:
-    def __init__(self, secret_key: str, max_bytes: int = 2048) -> None:
+    def __init__(self, secret_key: str | Callable[[], str], max_bytes: int = 2048) -> None:
+        """`secret_key` is the key, or a function that gives it once the site has started
+        (a key stored in the database is known only then); it is asked for on first use."""
+        self.secret_key = secret_key
+        self.max_bytes = max_bytes
+
+    @cached_property
+    def signer(self) -> Signer:
         # The token is itsdangerous's signature over base64url JSON. The key is derived from
         # the secret and the salt once, here: a Serializer would derive it again for every token.
+        secret_key = self.secret_key if isinstance(self.secret_key, str) else self.secret_key()
         derived_key = Signer(secret_key, salt=SALT).derive_key()
-        self.signer = Signer(derived_key, key_derivation="none")
-        self.max_bytes = max_bytes
+        return Signer(derived_key, key_derivation="none")
 
     def fits(self, text: str) -> bool:
         return len(text.encode("utf-8")) <= self.max_bytes

@@ -15,6 +15,8 @@ from starlette.routing import Route
 from locallibrary.catalog.ids import CatalogIdConvertor
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
+from locallibrary.mail import mailer_for
+from locallibrary.secret_key import SiteSecret
 from locallibrary.sessions import (
     DeferredSessions,
     SessionConfig,
@@ -60,12 +62,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # another worker acknowledged (on SQLite an indexed read on the loop, on PostgreSQL a round
     # trip).
     session_store = database_store(database)
+    secret = SiteSecret(settings.secret_key)
 
     site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
     catalog = views.CatalogViews(database, site, PageCache())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await secret.load(database)  # DatabaseLifespan has connected it
         with heap.tuned_for_serving():
             async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
                 yield
@@ -111,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 SessionMiddleware,
                 store=session_store,
                 config=session_config(settings),
-                deferred=DeferredSessions(settings.secret_key),
+                deferred=DeferredSessions(lambda: secret.value),
             ),
         ],
         exception_handlers=ERROR_HANDLERS,
@@ -120,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     site.use_routes(app.routes)
     app.state.site = site  # for the error pages, which middleware renders too
     app.state.catalog = catalog  # the tests reach its state through it
+    app.state.secret = secret  # signs what the views sign: `app.state.secret.value`
+    app.state.mailer = mailer_for(settings.mail_url, settings.mail_from)
     return app
 
 
