@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from locallibrary.accounts.emails import email_key
 from locallibrary.database import Database
@@ -34,6 +35,10 @@ COUNTS = """
     SELECT bucket, failures, window_started_at FROM sign_in_failures
     WHERE bucket IN (:address, :account)
 """
+# The read made on the event loop, whose plan tests/database/test_plans.py checks.
+BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sign-in failures": (COUNTS, {"address": "address:x", "account": "account:x"}),
+}
 SUCCEEDED = "DELETE FROM sign_in_failures WHERE bucket = :account"
 DELETE_EXPIRED = "DELETE FROM sign_in_failures WHERE window_started_at <= :expired RETURNING bucket"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Any
 
 from argon2 import PasswordHasher
 
@@ -51,6 +52,11 @@ SIGNED_IN = """
                         ELSE password_hash END
     WHERE id = :id
 """
+# The reads made on the event loop, whose plans tests/database/test_plans.py checks.
+BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "user by id": (BY_ID, {"id": 1}),
+    "user by email": (BY_EMAIL_KEY, {"email_key": "ann@example.org"}),
+}
 SET_PASSWORD = "UPDATE users SET password_hash = :password_hash WHERE id = :id RETURNING id"
 
 
