@@ -174,13 +174,10 @@ def createuser(email: str, name: str, librarian: bool) -> None:
     url = _settings().database_url
     password = _read_password()
     role = Role.LIBRARIAN if librarian else Role.PATRON
-
-    async def create(database: Database) -> str:
-        user = await create_user(database, email, name, password, role)
-        return user.email
-
-    created = _with_database("createuser", url, create)
-    click.echo(f"Created {role.value} {created}.")
+    user = _with_database(
+        "createuser", url, lambda database: create_user(database, email, name, password, role)
+    )
+    click.echo(f"Created {user.role.value} {user.email}.")
 
 
 @main.command()
