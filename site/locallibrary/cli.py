@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -10,8 +13,11 @@ import click
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from locallibrary.accounts import AccountError, Role, create_user
+from locallibrary.accounts.demo import DEMO_ACCOUNTS, create_demo_accounts
 from locallibrary.catalog.seed import SeedReport, seed_demo, seed_demo_if_empty, seed_synthetic
 from locallibrary.database import (
+    Database,
     DatabaseUnavailable,
     async_driver_url,
     check_sqlite_file,
@@ -25,6 +31,8 @@ from locallibrary.sessions import database_store
 from locallibrary.settings import PROJECT_ROOT, Settings, SettingsError
 
 T = TypeVar("T")
+
+PASSWORD_VARIABLE = "LOCALLIBRARY_PASSWORD"
 
 
 def _settings() -> Settings:
@@ -64,6 +72,36 @@ def _with_connection(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) 
         return asyncio.run(run())
     except Exception as error:  # the CLI's boundary: any failure is one line for a person
         raise _fail("the command", url, error) from error
+
+
+def _with_database(action: str, url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on the site's database for `url`; bad account input and any failure are one
+    line for a person."""
+
+    async def run() -> T:
+        database = create_database(url)
+        await connect(database)
+        try:
+            return await work(database)
+        finally:
+            await database.disconnect()
+
+    try:
+        return asyncio.run(run())
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    except Exception as error:  # the CLI's boundary: any failure is one line for a person
+        raise _fail(action, url, error) from error
+
+
+def _read_password() -> str:
+    """The password from the environment, or one line of standard input: never an argument,
+    which every user of the machine can read in the process list."""
+    if PASSWORD_VARIABLE in os.environ:
+        return os.environ[PASSWORD_VARIABLE]
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")  # a person at a terminal: do not show it
+    return sys.stdin.readline().removesuffix("\n")
 
 
 @click.group()
@@ -127,14 +165,35 @@ def clearsessions() -> None:
 
 
 @main.command()
+@click.argument("email")
+@click.option("--name", required=True, help="The name the site greets them by.")
+@click.option("--librarian", is_flag=True, help="A librarian rather than a patron.")
+def createuser(email: str, name: str, librarian: bool) -> None:
+    """Create an account. The password is read from $LOCALLIBRARY_PASSWORD, or else from one
+    line of standard input."""
+    url = _settings().database_url
+    password = _read_password()
+    role = Role.LIBRARIAN if librarian else Role.PATRON
+    user = _with_database(
+        "createuser", url, lambda database: create_user(database, email, name, password, role)
+    )
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def dev(host: str, port: int) -> None:
-    """Run the development server with reload, migrating and seeding the database first."""
+    """Run the development server with reload, migrating and seeding the database and making
+    the demo accounts first."""
     settings = _settings()
     _run_migrations(settings.database_url)
     if _with_connection(settings.database_url, seed_demo_if_empty):
         click.echo("Loaded the demo catalog.")
+    for account in _with_database("dev", settings.database_url, create_demo_accounts):
+        click.echo(f"Created the demo {account.role.value} account.")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"Demo {account.role.value}: {account.email}, password {account.password}")
     click.secho(f"LocalLibrary is at http://{host}:{port}/catalog/", fg="green", bold=True)
     uvicorn.run(
         "locallibrary.web.app:create_app",

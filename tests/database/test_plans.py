@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from locallibrary.accounts import throttle, users
 from locallibrary.catalog import queries
 from locallibrary.catalog.page_index import OrderedList, PageIndex
 from locallibrary.catalog.pagination import page_count
@@ -34,6 +35,8 @@ from tests.db import with_database
 
 READS: dict[str, tuple[str, Any]] = {
     **queries.BOUNDED_READS,
+    **users.BOUNDED_READS,
+    **throttle.BOUNDED_READS,
     "catalog version": (VERSION, {}),
 }
 
@@ -131,11 +134,13 @@ def test_a_read_on_the_event_loop_neither_sorts_nor_scans(database_url: str, nam
     assert problems == [], f"{name} on {engine}:\n{describe(engine, plan)}"
 
 
-def test_every_read_the_catalogs_queries_make_has_its_plan_checked() -> None:
-    """A statement added to queries.py without an entry in BOUNDED_READS would go unchecked."""
+def test_every_read_the_catalogs_and_accounts_queries_make_has_its_plan_checked() -> None:
+    """A statement added to queries.py (or to the accounts' users.py or throttle.py) without an
+    entry in BOUNDED_READS would go unchecked."""
     statements = {
         value
-        for value in vars(queries).values()
+        for module in (queries, users, throttle)
+        for value in vars(module).values()
         if isinstance(value, str) and value.lstrip().upper().startswith("SELECT")
     }
     for listing in (queries.BOOKS, queries.AUTHORS):
