@@ -1117,3 +1117,74 @@ async def test_save_after_the_row_expired(
     await s.save(store)
     assert expires_at(store, key) == START + 2 * MAX_AGE
     assert (await data_of(store, key) or {})["m"] == 2
+
+
+# -- push_recent ---------------------------------------------------------------------------------
+
+
+def test_push_recent_puts_the_item_first_without_duplicates(session: Session) -> None:
+    for item in (1, 2, 3, 2, 4):
+        session.push_recent("recent", item, keep=3)
+    assert session["recent"] == [4, 2, 3]
+    assert session.modified
+
+
+def test_push_recent_replaces_what_is_not_a_list(session: Session) -> None:
+    session["recent"] = "oops"
+    session.push_recent("recent", "a", keep=5)
+    assert session["recent"] == ["a"]
+
+
+def test_push_recent_tells_true_from_one(session: Session) -> None:
+    session.push_recent("recent", 1, keep=5)
+    session.push_recent("recent", True, keep=5)
+    assert session["recent"] == [True, 1]
+
+
+@pytest.mark.parametrize(("item", "keep"), [([1], 5), ({"a": 1}, 5), (1, 0), (1, True)])
+def test_push_recent_refuses_what_is_not_a_scalar_or_a_count(
+    session: Session, item: Any, keep: Any
+) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        session.push_recent("recent", item, keep=keep)
+    assert "recent" not in session
+
+
+async def test_concurrent_pushes_all_count(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, recent=[0], other="kept")
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.push_recent("recent", 1, keep=3)
+    second.push_recent("recent", 2, keep=3)
+    second.push_recent("recent", 0, keep=3)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"recent": [0, 2, 1], "other": "kept"}
+    assert second["recent"] == [0, 2, 1], "the request reads the merged list"
+
+
+async def test_a_push_after_setting_the_list_is_a_plain_write(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, recent=[1, 2])
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.push_recent("recent", 3, keep=5)
+    second["recent"] = []
+    second.push_recent("recent", 9, keep=5)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"recent": [9]}
+
+
+async def test_a_push_onto_a_concurrently_incremented_counter_replaces_it(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, n=1)
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.increment("n")
+    second.increment("n")
+    second.push_recent("n", "x", keep=2)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"n": ["x"]}

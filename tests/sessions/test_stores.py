@@ -28,6 +28,7 @@ from locallibrary.sessions import (
     database_store,
 )
 from locallibrary.sessions.keys import new_session_key, stored_id
+from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession
 from locallibrary.sessions.stores.memory import MemoryRow
 from tests.clock import FakeClock
 
@@ -511,6 +512,77 @@ async def test_concurrent_failing_and_succeeding_updates(harness: Harness) -> No
     )
     assert sum(isinstance(result, MergeFailed) for result in results) == 5
     assert await data_of(harness.store, key) == {"n": 5}
+
+
+# -- owners and a user's sessions ----------------------------------------------------------------
+
+
+async def signed_in(harness: Harness, user_id: int, agent: str = "Firefox on Linux") -> str:
+    """A new session of `user_id`, signed in now; returns its key."""
+    key = new_session_key()
+    now = int(harness.clock.now)
+    assert await harness.store.create(key, dumps({}), now + 3600, Owner(user_id, now, agent))
+    return key
+
+
+async def test_a_rows_owner_and_times_are_stored_and_loaded(harness: Harness) -> None:
+    key = await signed_in(harness, 7)
+    stored = await harness.store.load(key)
+    assert stored == StoredSession({}, 7, int(START), int(START))
+    harness.clock.now += 100
+    await harness.store.update(key, setting(a=1), LATER)
+    assert await harness.store.load(key) == StoredSession({"a": 1}, 7, int(START), int(START) + 100)
+    [summary] = await harness.store.sessions_of_user(7)
+    assert summary == SessionSummary(
+        stored_id(key), int(START), int(START) + 100, int(START), "Firefox on Linux"
+    )
+
+
+async def test_an_anonymous_row_has_no_owner(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    assert await harness.store.load(key) == StoredSession({"a": 1}, None, None, int(START))
+
+
+async def test_sessions_of_a_user_are_the_live_ones_most_recently_seen_first(
+    harness: Harness,
+) -> None:
+    first, second, third = [await signed_in(harness, 7, f"browser {i}") for i in range(3)]
+    await signed_in(harness, 8)
+    await harness.store.create(new_session_key(), dumps({}), LATER)
+    harness.clock.now += 10
+    await harness.store.update(first, setting(), LATER)
+    harness.clock.now += 10
+    await harness.store.update(third, setting(), int(harness.clock.now) + 1)
+    expired = await signed_in(harness, 7)
+    await harness.store.update(expired, setting(), int(harness.clock.now))
+    harness.clock.now += 0.5
+    summaries = await harness.store.sessions_of_user(7)
+    assert [s.id for s in summaries] == [stored_id(k) for k in (third, first, second)]
+    assert [s.agent for s in summaries] == ["browser 2", "browser 0", "browser 1"]
+    assert await harness.store.sessions_of_user(9) == []
+
+
+async def test_revoke_ends_only_a_live_session_of_that_user(harness: Harness) -> None:
+    mine, theirs = await signed_in(harness, 7), await signed_in(harness, 8)
+    assert await harness.store.revoke(7, stored_id(theirs)) is False
+    assert await harness.store.revoke(7, mine) is False, "the key is not the stored id"
+    assert await harness.store.revoke(7, stored_id(mine)) is True
+    assert await harness.store.load(mine) is None
+    assert await harness.store.revoke(7, stored_id(mine)) is False
+    assert await harness.keys() == {stored_id(theirs)}
+
+
+async def test_revoke_all_of_a_user_keeps_the_one_asked_and_other_users(
+    harness: Harness,
+) -> None:
+    keys = [await signed_in(harness, 7) for _ in range(3)]
+    other = await signed_in(harness, 8)
+    assert await harness.store.revoke_all_of_user(7, keep=stored_id(keys[0])) == 2
+    assert await harness.keys() == {stored_id(keys[0]), stored_id(other)}
+    assert await harness.store.revoke_all_of_user(7) == 1
+    assert await harness.store.revoke_all_of_user(7) == 0
+    assert await harness.keys() == {stored_id(other)}
 
 
 # -- the SQLite store's writer thread ----------------------------------------------------------
