@@ -43,6 +43,8 @@ class Settings:
     session_save_every_request: bool = False
     session_max_bytes: int = 64 * 1024
     session_cleanup_seconds: float = 3600.0
+    session_idle_timeout: int = 14 * 24 * 3600
+    session_absolute_lifetime: int = 30 * 24 * 3600
     notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
     mail_url: str = field(default=DEFAULT_MAIL_URL, repr=False)  # may hold a password
     mail_from: str = DEFAULT_MAIL_FROM
@@ -85,6 +87,10 @@ class Settings:
             ),
             session_max_bytes=config("SESSION_MAX_BYTES", cast=int, default=64 * 1024),
             session_cleanup_seconds=config("SESSION_CLEANUP_SECONDS", cast=float, default=3600.0),
+            session_idle_timeout=config("SESSION_IDLE_TIMEOUT", cast=int, default=14 * 24 * 3600),
+            session_absolute_lifetime=config(
+                "SESSION_ABSOLUTE_LIFETIME", cast=int, default=30 * 24 * 3600
+            ),
             notice=config("SITE_NOTICE", default=cls.notice),
             mail_url=config("MAIL_URL", default=DEFAULT_MAIL_URL),
             mail_from=config("MAIL_FROM", default=DEFAULT_MAIL_FROM),

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES
+from locallibrary.sessions.keys import stored_id
 from locallibrary.settings import Settings
 from locallibrary.web.app import create_app
 from tests.db import session_rows, sql
@@ -105,7 +106,7 @@ def test_first_visit_gets_its_key_at_once_and_is_stored_when_the_browser_returns
     assert removal.startswith("sessionid_new=;") and "Max-Age=0" in removal
     [(data, _)] = session_rows(database_url).values()
     assert json.loads(data) == {"num_visits": 2}
-    assert list(session_rows(database_url)) == [key]
+    assert list(session_rows(database_url)) == [stored_id(key)]
 
 
 def test_clients_that_never_return_cookies_store_nothing(
@@ -130,14 +131,14 @@ def test_a_forged_or_foreign_companion_cookie_is_not_adopted(
         "/catalog/", headers={"cookie": f"sessionid={other_key}; sessionid_new={companion}"}
     )
     assert visits_sentence(response.text) == "You have visited this page 1 time."
-    assert other_key not in session_rows(database_url)
+    assert stored_id(other_key) not in session_rows(database_url)
     tampered = companion[:-2] + ("A" if companion[-2] != "A" else "B") + companion[-1]
     key = "r" * 32
     response = client.get(
         "/catalog/", headers={"cookie": f"sessionid={key}; sessionid_new={tampered}"}
     )
     assert visits_sentence(response.text) == "You have visited this page 1 time."
-    assert key not in session_rows(database_url)
+    assert stored_id(key) not in session_rows(database_url)
 
 
 # -- results per page --------------------------------------------------------------------------

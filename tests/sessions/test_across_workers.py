@@ -12,6 +12,10 @@ from collections.abc import Iterator
 import httpx2 as httpx
 import pytest
 
+from locallibrary.database import Database
+from locallibrary.sessions import database_store
+from locallibrary.sessions.keys import stored_id
+from tests.db import with_database
 from tests.html import parse
 from tests.live_server import LiveServer, live_server
 from tests.load import client, run_concurrently, visits_in
@@ -84,3 +88,56 @@ def test_a_session_flushed_through_one_worker_is_gone_on_the_other(
     assert flushed.status_code == 200
     # The old cookie now names no session: the other worker sees a first visit.
     assert visit(workers[1], cookies) == 1
+
+
+def signed_in_session(worker: LiveServer, user_id: int) -> dict[str, str]:
+    """The cookie of a browser that signed in as `user_id` through `worker`."""
+    cookies = stored_session(worker)
+    response = httpx.post(f"{worker.url}/test/sign-in", data={"user_id": user_id}, cookies=cookies)
+    assert response.status_code == 200
+    return {"sessionid": response.cookies["sessionid"]}
+
+
+def owner_seen_by(worker: LiveServer, cookies: dict[str, str]) -> int | None:
+    response = httpx.get(f"{worker.url}/test/whoami", cookies=cookies)
+    assert response.status_code == 200
+    user_id: int | None = response.json()["user_id"]
+    return user_id
+
+
+def revoke(database_url: str, user_id: int, keep: str | None = None, only: str = "") -> int:
+    """Revoke from a third process-like store: `only` that session, or all of the user's but
+    `keep`."""
+
+    async def scenario(database: Database) -> int:
+        store = database_store(database)
+        try:
+            if only:
+                return int(await store.revoke(user_id, only))
+            return await store.revoke_all_of_user(user_id, keep=keep)
+        finally:
+            store.close()
+
+    return with_database(database_url, scenario)
+
+
+def test_a_session_revoked_is_signed_out_on_its_next_request_to_either_worker(
+    workers: tuple[LiveServer, LiveServer], database_url: str
+) -> None:
+    cookies = signed_in_session(workers[0], 7)
+    assert [owner_seen_by(worker, cookies) for worker in workers] == [7, 7]
+    assert revoke(database_url, 7, only=stored_id(cookies["sessionid"])) == 1
+    assert [owner_seen_by(worker, cookies) for worker in workers] == [None, None]
+
+
+def test_revoking_all_of_a_users_other_sessions_signs_out_only_those(
+    workers: tuple[LiveServer, LiveServer], database_url: str
+) -> None:
+    here, elsewhere = signed_in_session(workers[0], 7), signed_in_session(workers[1], 7)
+    someone_else = signed_in_session(workers[1], 8)
+    assert owner_seen_by(workers[0], elsewhere) == 7
+    assert revoke(database_url, 7, keep=stored_id(here["sessionid"])) == 1
+    for worker in workers:
+        assert owner_seen_by(worker, here) == 7
+        assert owner_seen_by(worker, elsewhere) is None
+        assert owner_seen_by(worker, someone_else) == 8

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
+from locallibrary.sessions.keys import stored_id
 from locallibrary.settings import Settings
 from locallibrary.web.app import create_app
 from tests.db import session_rows
@@ -28,7 +29,7 @@ SECRET = {"SECRET_KEY": "guarantees-test-secret"}
 
 
 def stored(database_url: str, key: str) -> dict[str, object]:
-    data, _ = session_rows(database_url)[key]
+    data, _ = session_rows(database_url)[stored_id(key)]
     loaded: dict[str, object] = json.loads(data)
     return loaded
 
@@ -146,7 +147,7 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(databases_factory: ob
         rows = dict(db.execute("SELECT key, data FROM sessions").fetchall())
     assert sum(acknowledged.values()) >= 400
     for key, visits in acknowledged.items():
-        assert json.loads(rows[key])["num_visits"] >= visits, key
+        assert json.loads(rows[stored_id(key)])["num_visits"] >= visits, key
 
 
 def test_a_locked_sqlite_database_gives_a_503_and_then_recovers(databases_factory: object) -> None:

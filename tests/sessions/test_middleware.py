@@ -17,7 +17,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from locallibrary.sessions import MemoryStore, SessionConfig, SessionMiddleware
-from locallibrary.sessions.keys import is_well_formed
+from locallibrary.sessions.keys import is_well_formed, stored_id
+from locallibrary.sessions.stores.base import ANONYMOUS, Owner, StoredSession
 from tests.clock import FakeClock
 
 
@@ -28,13 +29,13 @@ class CountingStore(MemoryStore):
         super().__init__(clock)
         self.calls: list[str] = []
 
-    async def load(self, key: str) -> dict[str, Any] | None:
+    async def load(self, key: str) -> StoredSession | None:
         self.calls.append("load")
         return await super().load(key)
 
-    async def create(self, key: str, text: str, expires_at: int) -> bool:
+    async def create(self, key: str, text: str, expires_at: int, owner: Owner = ANONYMOUS) -> bool:
         self.calls.append("create")
-        return await super().create(key, text, expires_at)
+        return await super().create(key, text, expires_at, owner)
 
     async def update(self, key: str, merge: Any, expires_at: int) -> None:
         self.calls.append("update")
@@ -151,7 +152,7 @@ def test_first_change_creates_a_session_with_a_new_opaque_key(
     key = key_of(client)
     assert is_well_formed(key)
     assert session_cookie(response)["_value"] == f"sessionid={key}"
-    assert list(store.rows) == [key]
+    assert list(store.rows) == [stored_id(key)]
 
 
 def test_the_cookie_brings_the_session_back(client: TestClient) -> None:
@@ -262,7 +263,7 @@ def test_emptied_session_is_deleted_and_its_cookie_cleared(
     assert attributes["_value"] == "sessionid="
     assert attributes["max-age"] == "0"
     assert parsedate_to_datetime(attributes["expires"]).year == 1970
-    assert key not in store.rows
+    assert stored_id(key) not in store.rows
 
 
 def test_flush_deletes_the_row_and_the_cookie(client: TestClient, store: CountingStore) -> None:
@@ -286,7 +287,7 @@ def test_cycle_key_keeps_the_data_under_a_new_key(client: TestClient, store: Cou
     client.get("/?do=cycle")
     new = key_of(client)
     assert new != old and is_well_formed(new)
-    assert old not in store.rows and new in store.rows
+    assert stored_id(old) not in store.rows and stored_id(new) in store.rows
     assert client.get("/?do=read").json() == {"key": new, "data": {"count": 1}}
 
 
@@ -329,7 +330,7 @@ def test_unknown_key_is_never_adopted(client: TestClient, store: CountingStore) 
     response = client.get("/?do=count", headers={"cookie": f"sessionid={planted}"})
     key = session_cookie(response)["_value"].removeprefix("sessionid=")
     assert key != planted and is_well_formed(key)
-    assert planted not in store.rows
+    assert stored_id(planted) not in store.rows
 
 
 def test_expired_session_reads_empty_and_gets_a_new_key(

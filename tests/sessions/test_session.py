@@ -21,7 +21,7 @@ from locallibrary.sessions import (
     SessionDataError,
     SessionTooLarge,
 )
-from locallibrary.sessions.keys import is_well_formed
+from locallibrary.sessions.keys import is_well_formed, stored_id
 from locallibrary.sessions.session import EXPIRY_KEY
 from tests.clock import FakeClock
 
@@ -60,14 +60,22 @@ def new_session(config: SessionConfig, clock: FakeClock) -> Session:
     return Session(None, {}, config, clock)
 
 
+async def data_of(store: MemoryStore, key: str) -> dict[str, Any] | None:
+    """The data of the live session `key`, None if there is none."""
+    stored = await store.load(key)
+    return None if stored is None else stored.data
+
+
 async def load(
     store: MemoryStore, key: str | None, config: SessionConfig, clock: FakeClock
 ) -> Session:
     """What the middleware does: a live row becomes a session under its key, else a new one."""
     assert key is not None
-    data = await store.load(key)
-    assert data is not None, f"no live row for {key}"
-    return Session(key, data, config, clock)
+    stored = await store.load(key)
+    assert stored is not None, f"no live row for {key}"
+    return Session(
+        key, stored.data, config, clock, user_id=stored.user_id, signed_in_at=stored.signed_in_at
+    )
 
 
 async def saved(store: MemoryStore, config: SessionConfig, clock: FakeClock, **data: Any) -> str:
@@ -81,13 +89,13 @@ async def saved(store: MemoryStore, config: SessionConfig, clock: FakeClock, **d
 
 def stored(store: MemoryStore, key: str | None) -> dict[str, Any]:
     assert key is not None
-    result: dict[str, Any] = json.loads(store.rows[key][0])
+    result: dict[str, Any] = json.loads(store.rows[stored_id(key)].data)
     return result
 
 
 def expires_at(store: MemoryStore, key: str | None) -> int:
     assert key is not None
-    return store.rows[key][1]
+    return store.rows[stored_id(key)].expires_at
 
 
 # -- a new session ------------------------------------------------------------------------------
@@ -113,7 +121,7 @@ async def test_session_key_is_set_by_save(session: Session, store: MemoryStore) 
     await session.save(store)
     key = session.session_key
     assert key is not None and is_well_formed(key)
-    assert key in store.rows
+    assert stored_id(key) in store.rows
     assert not session.is_empty
 
 
@@ -351,7 +359,7 @@ async def test_save_of_a_loaded_session_keeps_its_key(
     s["b"] = 2
     await s.save(store)
     assert s.session_key == key
-    assert list(store.rows) == [key]
+    assert list(store.rows) == [stored_id(key)]
     assert stored(store, key) == {"a": 1, "b": 2}
 
 
@@ -371,9 +379,9 @@ async def test_expired_row_loads_as_none(
 ) -> None:
     key = await saved(store, config, clock, a=1)
     clock.now += MAX_AGE - 1
-    assert await store.load(key) == {"a": 1}
+    assert await data_of(store, key) == {"a": 1}
     clock.now += 1
-    assert await store.load(key) is None
+    assert await data_of(store, key) is None
 
 
 async def test_each_save_extends_the_expiry(
@@ -401,7 +409,7 @@ async def test_flush(store: MemoryStore, config: SessionConfig, clock: FakeClock
     await s.save(store)
     assert s.session_key is None
     assert store.rows == {}
-    assert await store.load(key) is None
+    assert await data_of(store, key) is None
 
 
 async def test_flush_then_new_data_gets_a_new_key(
@@ -413,7 +421,7 @@ async def test_flush_then_new_data_gets_a_new_key(
     s["new"] = "data"
     await s.save(store)
     assert s.session_key is not None and s.session_key != key
-    assert list(store.rows) == [s.session_key]
+    assert list(store.rows) == [stored_id(s.session_key)]
     assert stored(store, s.session_key) == {"new": "data"}
 
 
@@ -436,8 +444,8 @@ async def test_cycle_key(store: MemoryStore, config: SessionConfig, clock: FakeC
     await s.save(store)
     new_key = s.session_key
     assert new_key is not None and new_key != key
-    assert key not in store.rows
-    assert list(store.rows) == [new_key]
+    assert stored_id(key) not in store.rows
+    assert list(store.rows) == [stored_id(new_key)]
     assert stored(store, new_key) == {"a": "b", "c": "d", "n": 4}
     assert dict(s) == {"a": "b", "c": "d", "n": 4}
 
@@ -536,7 +544,7 @@ async def test_set_expiry_browser_close(
     await session.save(store)
     assert expires_at(store, session.session_key) == START + MAX_AGE
     clock.now += MAX_AGE
-    assert await store.load(session.session_key or "") is None
+    assert await data_of(store, session.session_key or "") is None
 
 
 async def test_browser_close_survives_a_save_and_load(
@@ -773,13 +781,13 @@ async def test_nested_unserializable_value_fails_save_and_stored_data_stays(
     store: MemoryStore, config: SessionConfig, clock: FakeClock, bad: Any
 ) -> None:
     key = await saved(store, config, clock, lst=[1], other="x")
-    before = store.rows[key]
+    before = store.rows[stored_id(key)]
     s = await load(store, key, config, clock)
     s["other"] = "changed"
     s["lst"].append(bad)
     with pytest.raises(SessionDataError, match="'lst'"):
         await s.save(store)
-    assert store.rows[key] == before
+    assert store.rows[stored_id(key)] == before
 
 
 async def test_nested_unserializable_value_in_a_new_session_fails_save(
@@ -820,12 +828,12 @@ async def test_too_large_update_leaves_the_stored_data_intact(
 ) -> None:
     config = SessionConfig(max_bytes=100)
     key = await saved(store, config, clock, small="x")
-    before = store.rows[key]
+    before = store.rows[stored_id(key)]
     s = await load(store, key, config, clock)
     s["big"] = "x" * 200
     with pytest.raises(SessionTooLarge):
         await s.save(store)
-    assert store.rows[key] == before
+    assert store.rows[stored_id(key)] == before
     # The session object still holds this request's data.
     assert s["big"] == "x" * 200
 
@@ -857,13 +865,13 @@ async def test_too_large_after_cycle_key_leaves_the_stored_data_intact(
 ) -> None:
     config = SessionConfig(max_bytes=100)
     key = await saved(store, config, clock, user="alice")
-    before = store.rows[key]
+    before = store.rows[stored_id(key)]
     s = await load(store, key, config, clock)
     s.cycle_key()
     s["big"] = "x" * 200
     with pytest.raises(SessionTooLarge):
         await s.save(store)
-    assert store.rows == {key: before}
+    assert store.rows == {stored_id(key): before}
 
 
 # -- nested changes -----------------------------------------------------------------------------
@@ -1064,7 +1072,7 @@ async def test_number_changed_to_an_equal_value_of_another_type_is_saved(
     s["flag"] = True
     s["ratio"] = 2.0
     await s.save(store)
-    assert store.rows[key][0] == '{"flag":true,"ratio":2.0}'
+    assert store.rows[stored_id(key)].data == '{"flag":true,"ratio":2.0}'
 
 
 async def test_save_after_the_row_was_flushed_recreates_it_with_its_own_data(
@@ -1075,7 +1083,7 @@ async def test_save_after_the_row_was_flushed_recreates_it_with_its_own_data(
     other = await load(store, key, config, clock)
     flusher.flush()
     await flusher.save(store)
-    assert key not in store.rows
+    assert stored_id(key) not in store.rows
     other["cart"].append("book")
     await other.save(store)
     assert other.session_key == key
@@ -1104,8 +1112,79 @@ async def test_save_after_the_row_expired(
     key = await saved(store, config, clock, n=1)
     s = await load(store, key, config, clock)
     clock.now += MAX_AGE
-    assert await store.load(key) is None
+    assert await data_of(store, key) is None
     s["m"] = 2
     await s.save(store)
     assert expires_at(store, key) == START + 2 * MAX_AGE
-    assert (await store.load(key) or {})["m"] == 2
+    assert (await data_of(store, key) or {})["m"] == 2
+
+
+# -- push_recent ---------------------------------------------------------------------------------
+
+
+def test_push_recent_puts_the_item_first_without_duplicates(session: Session) -> None:
+    for item in (1, 2, 3, 2, 4):
+        session.push_recent("recent", item, keep=3)
+    assert session["recent"] == [4, 2, 3]
+    assert session.modified
+
+
+def test_push_recent_replaces_what_is_not_a_list(session: Session) -> None:
+    session["recent"] = "oops"
+    session.push_recent("recent", "a", keep=5)
+    assert session["recent"] == ["a"]
+
+
+def test_push_recent_tells_true_from_one(session: Session) -> None:
+    session.push_recent("recent", 1, keep=5)
+    session.push_recent("recent", True, keep=5)
+    assert session["recent"] == [True, 1]
+
+
+@pytest.mark.parametrize(("item", "keep"), [([1], 5), ({"a": 1}, 5), (1, 0), (1, True)])
+def test_push_recent_refuses_what_is_not_a_scalar_or_a_count(
+    session: Session, item: Any, keep: Any
+) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        session.push_recent("recent", item, keep=keep)
+    assert "recent" not in session
+
+
+async def test_concurrent_pushes_all_count(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, recent=[0], other="kept")
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.push_recent("recent", 1, keep=3)
+    second.push_recent("recent", 2, keep=3)
+    second.push_recent("recent", 0, keep=3)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"recent": [0, 2, 1], "other": "kept"}
+    assert second["recent"] == [0, 2, 1], "the request reads the merged list"
+
+
+async def test_a_push_after_setting_the_list_is_a_plain_write(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, recent=[1, 2])
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.push_recent("recent", 3, keep=5)
+    second["recent"] = []
+    second.push_recent("recent", 9, keep=5)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"recent": [9]}
+
+
+async def test_a_push_onto_a_concurrently_incremented_counter_replaces_it(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    key = await saved(store, config, clock, n=1)
+    first, second = await load(store, key, config, clock), await load(store, key, config, clock)
+    first.increment("n")
+    second.increment("n")
+    second.push_recent("n", "x", keep=2)
+    await first.save(store)
+    await second.save(store)
+    assert stored(store, key) == {"n": ["x"]}

@@ -27,7 +27,9 @@ from locallibrary.sessions import (
     SessionStore,
     database_store,
 )
-from locallibrary.sessions.keys import new_session_key
+from locallibrary.sessions.keys import new_session_key, stored_id
+from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession
+from locallibrary.sessions.stores.memory import MemoryRow
 from tests.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +41,12 @@ LATER = int(START) + 3600
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+async def data_of(store: SessionStore, key: str) -> dict[str, Any] | None:
+    """The data of the live session `key`, None if there is none."""
+    stored = await store.load(key)
+    return None if stored is None else stored.data
 
 
 class Harness:
@@ -55,6 +63,7 @@ class Harness:
         raise NotImplementedError
 
     async def keys(self) -> set[str]:
+        """The stored ids of every row (the keys' hashes)."""
         raise NotImplementedError
 
 
@@ -62,10 +71,11 @@ class MemoryHarness(Harness):
     store: MemoryStore
 
     async def put_raw(self, key: str, text: str, expires_at: int) -> None:
-        self.store.rows[key] = (text, expires_at)
+        self.store.rows[stored_id(key)] = MemoryRow(text, expires_at)
 
     async def get_raw(self, key: str) -> tuple[str, int] | None:
-        return self.store.rows.get(key)
+        row = self.store.rows.get(stored_id(key))
+        return None if row is None else (row.data, row.expires_at)
 
     async def keys(self) -> set[str]:
         return set(self.store.rows)
@@ -79,12 +89,12 @@ class DatabaseHarness(Harness):
     async def put_raw(self, key: str, text: str, expires_at: int) -> None:
         await self.database.execute(
             "INSERT INTO sessions (key, data, expires_at) VALUES (:key, :data, :expires_at)",
-            {"key": key, "data": text, "expires_at": expires_at},
+            {"key": stored_id(key), "data": text, "expires_at": expires_at},
         )
 
     async def get_raw(self, key: str) -> tuple[str, int] | None:
         row = await self.database.fetch_one(
-            "SELECT data, expires_at FROM sessions WHERE key = :key", {"key": key}
+            "SELECT data, expires_at FROM sessions WHERE key = :key", {"key": stored_id(key)}
         )
         return None if row is None else (row[0], int(row[1]))
 
@@ -167,13 +177,13 @@ def failing(stored: dict[str, Any] | None) -> str:
 
 
 async def test_load_of_unknown_key_is_none(harness: Harness) -> None:
-    assert await harness.store.load(new_session_key()) is None
+    assert await data_of(harness.store, new_session_key()) is None
 
 
 async def test_create_then_load(harness: Harness) -> None:
     key = new_session_key()
     assert await harness.store.create(key, dumps({"a": 1, "b": [True, None]}), LATER) is True
-    assert await harness.store.load(key) == {"a": 1, "b": [True, None]}
+    assert await data_of(harness.store, key) == {"a": 1, "b": [True, None]}
     assert await harness.get_raw(key) == (dumps({"a": 1, "b": [True, None]}), LATER)
 
 
@@ -183,18 +193,26 @@ async def test_create_of_an_existing_key_returns_false_and_keeps_the_row(
     key = new_session_key()
     assert await harness.store.create(key, dumps({"first": 1}), LATER)
     assert await harness.store.create(key, dumps({"second": 2}), LATER + 100) is False
-    assert await harness.store.load(key) == {"first": 1}
+    assert await data_of(harness.store, key) == {"first": 1}
     assert await harness.get_raw(key) == (dumps({"first": 1}), LATER)
+
+
+async def test_keys_are_stored_hashed(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    await harness.store.update(key, setting(b=2), LATER)
+    assert await harness.keys() == {stored_id(key)}
+    assert await harness.store.load(stored_id(key)) is None, "the stored id opens nothing"
 
 
 async def test_rows_are_kept_apart(harness: Harness) -> None:
     one, two = new_session_key(), new_session_key()
     await harness.store.create(one, dumps({"who": "one"}), LATER)
     await harness.store.create(two, dumps({"who": "two"}), LATER)
-    assert await harness.store.load(one) == {"who": "one"}
-    assert await harness.store.load(two) == {"who": "two"}
+    assert await data_of(harness.store, one) == {"who": "one"}
+    assert await data_of(harness.store, two) == {"who": "two"}
     await harness.store.delete(one)
-    assert await harness.store.load(two) == {"who": "two"}
+    assert await data_of(harness.store, two) == {"who": "two"}
 
 
 async def test_non_ascii_text_round_trips(harness: Harness) -> None:
@@ -205,16 +223,16 @@ async def test_non_ascii_text_round_trips(harness: Harness) -> None:
     }
     key = new_session_key()
     await harness.store.create(key, dumps(data), LATER)
-    assert await harness.store.load(key) == data
+    assert await data_of(harness.store, key) == data
     await harness.store.update(key, setting(more="ß∂ƒ©"), LATER)
-    assert await harness.store.load(key) == {**data, "more": "ß∂ƒ©"}
+    assert await data_of(harness.store, key) == {**data, "more": "ß∂ƒ©"}
 
 
 async def test_large_data_round_trips(harness: Harness) -> None:
     data = {"big": "x" * 200_000, "list": list(range(5000))}
     key = new_session_key()
     await harness.store.create(key, dumps(data), LATER)
-    assert await harness.store.load(key) == data
+    assert await data_of(harness.store, key) == data
 
 
 # -- update -------------------------------------------------------------------------------------
@@ -226,7 +244,7 @@ async def test_update_merges_into_the_stored_data(harness: Harness) -> None:
     merge = setting(b=3, c=4)
     await harness.store.update(key, merge, LATER + 60)
     assert merge.received == [{"a": 1, "b": 2}]
-    assert await harness.store.load(key) == {"a": 1, "b": 3, "c": 4}
+    assert await data_of(harness.store, key) == {"a": 1, "b": 3, "c": 4}
     assert await harness.get_raw(key) == (dumps({"a": 1, "b": 3, "c": 4}), LATER + 60)
 
 
@@ -235,7 +253,7 @@ async def test_update_of_a_missing_row_creates_it(harness: Harness) -> None:
     merge = setting(a=1)
     await harness.store.update(key, merge, LATER)
     assert merge.received == [None]
-    assert await harness.store.load(key) == {"a": 1}
+    assert await data_of(harness.store, key) == {"a": 1}
     assert await harness.get_raw(key) == (dumps({"a": 1}), LATER)
 
 
@@ -246,7 +264,7 @@ async def test_update_of_an_expired_row_sees_none_and_replaces_it(harness: Harne
     merge = setting(new=2)
     await harness.store.update(key, merge, int(harness.clock.now) + 3600)
     assert merge.received == [None]
-    assert await harness.store.load(key) == {"new": 2}
+    assert await data_of(harness.store, key) == {"new": 2}
     assert await harness.get_raw(key) == (dumps({"new": 2}), int(START) + 10 + 3600)
 
 
@@ -255,7 +273,7 @@ async def test_update_can_shorten_the_expiry(harness: Harness) -> None:
     await harness.store.create(key, dumps({"a": 1}), LATER)
     await harness.store.update(key, setting(), int(START) + 5)
     harness.clock.now += 5
-    assert await harness.store.load(key) is None
+    assert await data_of(harness.store, key) is None
 
 
 async def test_failing_merge_leaves_the_row_intact(harness: Harness) -> None:
@@ -269,7 +287,7 @@ async def test_failing_merge_leaves_the_row_intact(harness: Harness) -> None:
     assert await harness.get_raw(key) == (dumps({"a": 1, "b": 2}), LATER + 60)
     other = new_session_key()
     assert await harness.store.create(other, dumps({"c": 3}), LATER)
-    assert await harness.store.load(other) == {"c": 3}
+    assert await data_of(harness.store, other) == {"c": 3}
 
 
 async def test_failing_merge_of_a_missing_row_creates_nothing(harness: Harness) -> None:
@@ -278,7 +296,7 @@ async def test_failing_merge_of_a_missing_row_creates_nothing(harness: Harness) 
         await harness.store.update(key, failing, LATER)
     assert await harness.get_raw(key) is None
     await harness.store.update(key, setting(a=1), LATER)
-    assert await harness.store.load(key) == {"a": 1}
+    assert await data_of(harness.store, key) == {"a": 1}
 
 
 async def test_failing_merges_leave_the_pooled_connections_usable(
@@ -292,7 +310,7 @@ async def test_failing_merges_leave_the_pooled_connections_usable(
         with pytest.raises(MergeFailed):
             await store.update(key, failing, LATER)
     await store.update(key, setting(b=2), LATER)
-    assert await store.load(key) == {"a": 1, "b": 2}
+    assert await data_of(store, key) == {"a": 1, "b": 2}
     assert await database_harness.get_raw(key) == (dumps({"a": 1, "b": 2}), LATER)
 
 
@@ -307,9 +325,9 @@ async def test_writes_are_visible_to_another_connection(
     await store.create(deleted, dumps({"c": 3}), LATER)
     await store.delete(deleted)
     async with opened(empty_database_url) as other:
-        assert await other.store.load(created) == {"a": 1}
-        assert await other.store.load(updated) == {"b": 2}
-        assert await other.store.load(deleted) is None
+        assert await data_of(other.store, created) == {"a": 1}
+        assert await data_of(other.store, updated) == {"b": 2}
+        assert await data_of(other.store, deleted) is None
 
 
 async def test_update_inside_a_callers_transaction(
@@ -320,7 +338,7 @@ async def test_update_inside_a_callers_transaction(
     await store.create(key, dumps({"a": 1}), LATER)
     async with database.transaction():
         await store.update(key, setting(b=2), LATER)
-    assert await store.load(key) == {"a": 1, "b": 2}
+    assert await data_of(store, key) == {"a": 1, "b": 2}
 
 
 # -- delete and expiry --------------------------------------------------------------------------
@@ -330,7 +348,7 @@ async def test_delete(harness: Harness) -> None:
     key = new_session_key()
     await harness.store.create(key, dumps({"a": 1}), LATER)
     await harness.store.delete(key)
-    assert await harness.store.load(key) is None
+    assert await data_of(harness.store, key) is None
     assert await harness.get_raw(key) is None
     # The key can be used again.
     assert await harness.store.create(key, dumps({"b": 2}), LATER)
@@ -349,11 +367,11 @@ async def test_expired_row_loads_as_none(harness: Harness) -> None:
     key = new_session_key()
     await harness.store.create(key, dumps({"a": 1}), int(START) + 10)
     harness.clock.now = START + 9.999
-    assert await harness.store.load(key) == {"a": 1}
+    assert await data_of(harness.store, key) == {"a": 1}
     harness.clock.now = START + 10  # expires_at is the first second the row is dead
-    assert await harness.store.load(key) is None
+    assert await data_of(harness.store, key) is None
     harness.clock.now = START + 1_000_000
-    assert await harness.store.load(key) is None
+    assert await data_of(harness.store, key) is None
 
 
 async def test_clear_expired_removes_exactly_the_expired_rows(harness: Harness) -> None:
@@ -369,8 +387,8 @@ async def test_clear_expired_removes_exactly_the_expired_rows(harness: Harness) 
     for name, expires_at in rows.items():
         assert await harness.store.create(keys[name], dumps({"name": name}), expires_at)
     assert await harness.store.clear_expired() == 3
-    assert await harness.keys() == {keys["just_alive"], keys["alive"]}
-    assert await harness.store.load(keys["just_alive"]) == {"name": "just_alive"}
+    assert await harness.keys() == {stored_id(keys["just_alive"]), stored_id(keys["alive"])}
+    assert await data_of(harness.store, keys["just_alive"]) == {"name": "just_alive"}
     assert await harness.store.clear_expired() == 0
 
 
@@ -398,7 +416,7 @@ async def test_clear_expired_follows_the_clock(harness: Harness) -> None:
 async def test_corrupt_row_loads_as_an_empty_dict(harness: Harness, text: str) -> None:
     key = new_session_key()
     await harness.put_raw(key, text, LATER)
-    assert await harness.store.load(key) == {}
+    assert await data_of(harness.store, key) == {}
 
 
 async def test_update_of_a_corrupt_row_sees_an_empty_dict(harness: Harness) -> None:
@@ -407,7 +425,7 @@ async def test_update_of_a_corrupt_row_sees_an_empty_dict(harness: Harness) -> N
     merge = setting(a=1)
     await harness.store.update(key, merge, LATER)
     assert merge.received == [{}]
-    assert await harness.store.load(key) == {"a": 1}
+    assert await data_of(harness.store, key) == {"a": 1}
 
 
 # -- concurrency --------------------------------------------------------------------------------
@@ -423,7 +441,7 @@ async def test_concurrent_updates_all_count(harness: Harness) -> None:
     key = new_session_key()
     await harness.store.create(key, dumps({"n": 0, "other": "kept"}), LATER)
     await asyncio.gather(*(harness.store.update(key, adding_one, LATER) for _ in range(20)))
-    assert await harness.store.load(key) == {"n": 20, "other": "kept"}
+    assert await data_of(harness.store, key) == {"n": 20, "other": "kept"}
 
 
 async def test_update_of_a_missing_row_racing_another(
@@ -471,7 +489,7 @@ async def test_update_of_a_missing_row_racing_another(
     await anyio.to_thread.run_sync(thread.join, 30)
     assert not thread.is_alive()
     assert errors == []
-    assert await database_harness.store.load(key) == {"n": 2}
+    assert await data_of(database_harness.store, key) == {"n": 2}
 
 
 async def test_concurrent_updates_of_different_rows(harness: Harness) -> None:
@@ -482,7 +500,7 @@ async def test_concurrent_updates_of_different_rows(harness: Harness) -> None:
         *(harness.store.update(key, adding_one, LATER) for key in keys for _ in range(3))
     )
     for key in keys:
-        assert await harness.store.load(key) == {"n": 3}
+        assert await data_of(harness.store, key) == {"n": 3}
 
 
 async def test_concurrent_failing_and_succeeding_updates(harness: Harness) -> None:
@@ -493,7 +511,78 @@ async def test_concurrent_failing_and_succeeding_updates(harness: Harness) -> No
         return_exceptions=True,
     )
     assert sum(isinstance(result, MergeFailed) for result in results) == 5
-    assert await harness.store.load(key) == {"n": 5}
+    assert await data_of(harness.store, key) == {"n": 5}
+
+
+# -- owners and a user's sessions ----------------------------------------------------------------
+
+
+async def signed_in(harness: Harness, user_id: int, agent: str = "Firefox on Linux") -> str:
+    """A new session of `user_id`, signed in now; returns its key."""
+    key = new_session_key()
+    now = int(harness.clock.now)
+    assert await harness.store.create(key, dumps({}), now + 3600, Owner(user_id, now, agent))
+    return key
+
+
+async def test_a_rows_owner_and_times_are_stored_and_loaded(harness: Harness) -> None:
+    key = await signed_in(harness, 7)
+    stored = await harness.store.load(key)
+    assert stored == StoredSession({}, 7, int(START), int(START))
+    harness.clock.now += 100
+    await harness.store.update(key, setting(a=1), LATER)
+    assert await harness.store.load(key) == StoredSession({"a": 1}, 7, int(START), int(START) + 100)
+    [summary] = await harness.store.sessions_of_user(7)
+    assert summary == SessionSummary(
+        stored_id(key), int(START), int(START) + 100, int(START), "Firefox on Linux"
+    )
+
+
+async def test_an_anonymous_row_has_no_owner(harness: Harness) -> None:
+    key = new_session_key()
+    await harness.store.create(key, dumps({"a": 1}), LATER)
+    assert await harness.store.load(key) == StoredSession({"a": 1}, None, None, int(START))
+
+
+async def test_sessions_of_a_user_are_the_live_ones_most_recently_seen_first(
+    harness: Harness,
+) -> None:
+    first, second, third = [await signed_in(harness, 7, f"browser {i}") for i in range(3)]
+    await signed_in(harness, 8)
+    await harness.store.create(new_session_key(), dumps({}), LATER)
+    harness.clock.now += 10
+    await harness.store.update(first, setting(), LATER)
+    harness.clock.now += 10
+    await harness.store.update(third, setting(), int(harness.clock.now) + 1)
+    expired = await signed_in(harness, 7)
+    await harness.store.update(expired, setting(), int(harness.clock.now))
+    harness.clock.now += 0.5
+    summaries = await harness.store.sessions_of_user(7)
+    assert [s.id for s in summaries] == [stored_id(k) for k in (third, first, second)]
+    assert [s.agent for s in summaries] == ["browser 2", "browser 0", "browser 1"]
+    assert await harness.store.sessions_of_user(9) == []
+
+
+async def test_revoke_ends_only_a_live_session_of_that_user(harness: Harness) -> None:
+    mine, theirs = await signed_in(harness, 7), await signed_in(harness, 8)
+    assert await harness.store.revoke(7, stored_id(theirs)) is False
+    assert await harness.store.revoke(7, mine) is False, "the key is not the stored id"
+    assert await harness.store.revoke(7, stored_id(mine)) is True
+    assert await harness.store.load(mine) is None
+    assert await harness.store.revoke(7, stored_id(mine)) is False
+    assert await harness.keys() == {stored_id(theirs)}
+
+
+async def test_revoke_all_of_a_user_keeps_the_one_asked_and_other_users(
+    harness: Harness,
+) -> None:
+    keys = [await signed_in(harness, 7) for _ in range(3)]
+    other = await signed_in(harness, 8)
+    assert await harness.store.revoke_all_of_user(7, keep=stored_id(keys[0])) == 2
+    assert await harness.keys() == {stored_id(keys[0]), stored_id(other)}
+    assert await harness.store.revoke_all_of_user(7) == 1
+    assert await harness.store.revoke_all_of_user(7) == 0
+    assert await harness.keys() == {stored_id(other)}
 
 
 # -- the SQLite store's writer thread ----------------------------------------------------------
@@ -516,7 +605,7 @@ def committed(harness: Harness, key: str) -> dict[str, Any] | None:
     """The session row as another connection sees it: only what is committed."""
     assert isinstance(harness, DatabaseHarness)
     with sqlite3.connect(harness.database.path) as other:
-        row = other.execute("SELECT data FROM sessions WHERE key = ?", (key,)).fetchone()
+        row = other.execute("SELECT data FROM sessions WHERE key = ?", (stored_id(key),)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 
 
@@ -584,12 +673,12 @@ async def test_session_round_trip(harness: Harness) -> None:
     assert await harness.get_raw(key) is not None
     assert (await harness.get_raw(key) or ("", 0))[1] == int(START) + 3600
 
-    loaded = await harness.store.load(key)
+    loaded = await data_of(harness.store, key)
     assert loaded == {"cart": ["Grüße"], "visits": 1}
     s2 = Session(key, loaded, config, harness.clock)
     s2["cart"].append("book")
     await s2.save(harness.store)
-    assert await harness.store.load(key) == {"cart": ["Grüße", "book"], "visits": 1}
+    assert await data_of(harness.store, key) == {"cart": ["Grüße", "book"], "visits": 1}
 
     s2.flush()
     await s2.save(harness.store)
@@ -605,7 +694,7 @@ async def test_concurrent_sessions_merge(harness: Harness) -> None:
     assert key is not None
 
     async def request(i: int) -> None:
-        data = await harness.store.load(key)
+        data = await data_of(harness.store, key)
         assert data is not None
         s = Session(key, data, config, harness.clock)
         s.increment("n")
@@ -613,7 +702,7 @@ async def test_concurrent_sessions_merge(harness: Harness) -> None:
         await s.save(harness.store)
 
     await asyncio.gather(*(request(i) for i in range(10)))
-    stored = await harness.store.load(key)
+    stored = await data_of(harness.store, key)
     assert stored is not None
     assert stored["n"] == 10
     assert all(stored[f"k{i}"] == i for i in range(10))

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
+from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.table import sessions
 from locallibrary.settings import NODE_MODULES_DIR, STATIC_DIR, Settings
 from locallibrary.web import health
@@ -46,6 +47,7 @@ EXAMPLES_PER_TARGET = 30  # about 300 requests per database: a few seconds
 SERVER_ADDRESS = "127.0.0.1:8000"  # where tests/asgi.py says the server listens
 # A session that a browser holds: no generated request knows its key, so none may change it.
 STORED_SESSION_KEY = "k" * 32
+STORED_SESSION_ID = stored_id(STORED_SESSION_KEY)  # what the sessions table holds
 STORED_SESSION_DATA = '{"num_visits": 3, "per_page": 25, "recently_viewed": [1, 2]}'
 
 
@@ -362,7 +364,7 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
         for table in catalog_metadata.sorted_tables:
             result = await conn.execute(select(table).order_by(*table.primary_key.columns))
             rows[table.name] = [tuple(row) for row in result]
-        stored = select(sessions).where(sessions.c.key == STORED_SESSION_KEY)
+        stored = select(sessions).where(sessions.c.key == STORED_SESSION_ID)
         rows["sessions"] = [tuple(row) for row in await conn.execute(stored)]
     return rows
 
@@ -392,7 +394,7 @@ def store_a_session(database_url: str) -> None:
     sql(
         database_url,
         "INSERT INTO sessions (key, data, expires_at) VALUES (:key, :data, :expires)",
-        key=STORED_SESSION_KEY,
+        key=STORED_SESSION_ID,
         data=STORED_SESSION_DATA,
         expires=int(time.time()) + 3600,
     )

@@ -17,6 +17,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from locallibrary.sessions.keys import stored_id
 from locallibrary.settings import TEMPLATES_DIR, Settings
 from locallibrary.web.app import create_app
 from tests.db import sql
@@ -56,7 +57,7 @@ def mark_the_session(client: TestClient, database_url: str) -> None:
     """Give this client's session a marker, a visit count and choices no one else has."""
     client.get("/catalog/")
     client.post("/catalog/preferences/per-page", data={"list": "books", "per_page": "25"})
-    key = client.cookies["sessionid"]
+    key = stored_id(client.cookies["sessionid"])
     [(text,)] = sql(database_url, "SELECT data FROM sessions WHERE key = :key", key=key)
     data = json.loads(text) | {"secret_note": MARKER, "num_visits": MARKED_VISITS}
     sql(

@@ -7,8 +7,11 @@ A package of its own: of the rest of LocalLibrary it uses only the database laye
 
     async def view(request):
         request.session["my_car"] = "mini"
+
+The guide is docs/sessions.md.
 """
 
+from locallibrary.sessions.agent import describe_agent
 from locallibrary.sessions.cleanup import periodic_cleanup
 from locallibrary.sessions.codec import SessionDataError, SessionError, SessionTooLarge
 from locallibrary.sessions.config import SessionConfig
@@ -19,6 +22,7 @@ from locallibrary.sessions.stores import (
     DatabaseStore,
     MemoryStore,
     SessionStore,
+    SessionSummary,
     SQLiteStore,
     database_store,
 )
@@ -33,9 +37,11 @@ __all__ = [
     "SessionError",
     "SessionMiddleware",
     "SessionStore",
+    "SessionSummary",
     "SessionTooLarge",
     "SQLiteStore",
     "database_store",
+    "describe_agent",
     "periodic_cleanup",
     "session_of",
 ]

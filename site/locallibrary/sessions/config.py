@@ -1,4 +1,4 @@
-"""How sessions behave: the cookie's name and attributes, lifetime, size cap, save policy."""
+"""How sessions behave: the cookie's name and attributes, lifetimes, size cap, save policy."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ _ATTRIBUTE_VALUE = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
 class SessionConfig:
     cookie_name: str = "sessionid"
     max_age: int = 14 * 24 * 3600
-    """Seconds a session lives after its last save, unless `set_expiry` says otherwise."""
+    """Seconds an anonymous session lives after its last save, unless `set_expiry` says otherwise."""
+    idle_timeout: int = 14 * 24 * 3600
+    """Seconds a signed-in session lives after it was last seen."""
+    absolute_lifetime: int = 30 * 24 * 3600
+    """Seconds a signed-in session lives after signing in, however busy; then sign in again."""
+    touch_interval: int = 300
+    """A signed-in session seen again this long after it was last seen is written, even if
+    unchanged, to renew its expiry and its "last seen"; sooner, an unchanged one is not."""
     secure: bool = False
     """Always mark the cookie Secure; it is marked anyway when the request came over HTTPS."""
     save_every_request: bool = False

@@ -1,7 +1,11 @@
-"""Session keys: 32 characters from a fixed 36-letter alphabet, drawn from `os.urandom` (165 bits)."""
+"""Session keys: 32 characters from a fixed 36-letter alphabet, drawn from `os.urandom` (165 bits).
+
+The cookie carries the key; the store keeps only its hash (`stored_id`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import string
 
@@ -29,3 +33,13 @@ def new_session_key() -> str:
 def is_well_formed(key: str) -> bool:
     """Whether `key` could be one of ours; anything else is never looked up."""
     return len(key) == KEY_LENGTH and _ALPHABET_SET.issuperset(key)
+
+
+def stored_id(key: str) -> str:
+    """What the store keeps in place of `key`: its SHA-256, hex (64 characters).
+
+    Someone who reads the sessions table or a backup learns no cookie that would let them in,
+    as Rails stores session ids since CVE-2019-16782. The key is 165 random bits, so a plain
+    hash is enough: there is nothing to guess, and no salt or slow hash would add anything.
+    """
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,7 +1,8 @@
 """The session middleware (pure ASGI): loads the session before the app, saves it after.
 
 Policy, as in Django: the row is written and the cookie sent only when the session changed (or
-on every request with `save_every_request`); never on a 5xx response; an emptied session is
+on every request with `save_every_request`, or when a signed-in session was last seen
+`touch_interval` ago or more, to renew its expiry); never on a 5xx response; an emptied session is
 deleted and its cookie cleared; a response whose view read the session says `Vary: Cookie`.
 A request without a well-formed session cookie costs no I/O; an unknown or expired key is never
 adopted, and a new session always gets a new key.
@@ -53,7 +54,8 @@ class SessionMiddleware:
             if cookie_header
             else (None, None)
         )
-        data = await self.store.load(key) if key else None
+        stored = await self.store.load(key) if key else None
+        data = None if stored is None else stored.data
         deferred = False
         if key and data is None and companion and self.deferred:
             data = self.deferred.unsign(companion, key, self.clock())
@@ -64,9 +66,17 @@ class SessionMiddleware:
             self.config,
             self.clock,
             deferred=deferred,
+            user_id=None if stored is None else stored.user_id,
+            signed_in_at=None if stored is None else stored.signed_in_at,
         )
         scope["session"] = session
         had_cookie = data is not None
+        # Written at most once per touch_interval if unchanged: a busy browser's reads stay reads.
+        touch = (
+            stored is not None
+            and stored.user_id is not None
+            and self.clock() - stored.last_seen_at >= self.config.touch_interval
+        )
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,7 +84,9 @@ class SessionMiddleware:
                 if session.accessed:
                     _vary_on_cookie(headers)
                 if message["status"] < 500:
-                    await self._save(session, headers, scope, had_cookie, companion is not None)
+                    await self._save(
+                        session, headers, scope, had_cookie, companion is not None, touch
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -86,12 +98,13 @@ class SessionMiddleware:
         scope: Scope,
         had_cookie: bool,
         had_companion: bool,
+        touch: bool,
     ) -> None:
         # Nested changes need a read first: an unread session cannot have changed.
         changed = session.modified or (session.accessed and session.has_changes())
-        if not (changed or self.config.save_every_request):
+        if not (changed or self.config.save_every_request or touch):
             return
-        await session.save(self.store, self.deferred)
+        await session.save(self.store, self.deferred, _header(scope, b"user-agent"))
         secure = scope.get("scheme") == "https"
         config, now = self.config, self.clock()
 

@@ -147,4 +147,6 @@ def session_config(settings: Settings) -> SessionConfig:
         secure=settings.session_cookie_secure,
         save_every_request=settings.session_save_every_request,
         max_bytes=settings.session_max_bytes,
+        idle_timeout=settings.session_idle_timeout,
+        absolute_lifetime=settings.session_absolute_lifetime,
     )

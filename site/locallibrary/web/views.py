@@ -134,7 +134,7 @@ class CatalogViews:
 
         response = await self.pages.page(request, frame, state, (), render_book)
         if response.status_code == 200:
-            visitor.remember_viewed(request.session, book_id)
+            visitor.remember_viewed(session_of(request), book_id)
         return response
 
     async def author_detail(self, request: Request) -> Response:

@@ -1,6 +1,12 @@
 """Session stores: the interface, a database store and an in-memory one."""
 
-from locallibrary.sessions.stores.base import Merge, SessionStore
+from locallibrary.sessions.stores.base import (
+    Merge,
+    Owner,
+    SessionStore,
+    SessionSummary,
+    StoredSession,
+)
 from locallibrary.sessions.stores.database import DatabaseStore
 from locallibrary.sessions.stores.memory import MemoryStore
 from locallibrary.sessions.stores.sqlite import SQLiteStore, database_store
@@ -9,7 +15,10 @@ __all__ = [
     "DatabaseStore",
     "MemoryStore",
     "Merge",
+    "Owner",
     "SQLiteStore",
     "SessionStore",
+    "SessionSummary",
+    "StoredSession",
     "database_store",
 ]

@@ -8,7 +8,7 @@ one sync of the WAL for all of them, instead of one each. Each write runs in a s
 own, so one that fails is undone alone; a write is reported done only once its transaction has
 committed, and if the commit fails, every write in it is reported failed. Writers of this
 process queue in arrival order on the thread (SQLite's busy timeout only arbitrates between
-processes).
+processes). The store hashes every key (`stored_id`) before handing it to the thread.
 """
 
 from __future__ import annotations
@@ -24,19 +24,26 @@ from typing import Any
 from locallibrary.database import Database
 from locallibrary.database.sqlite import SQLiteDatabase
 from locallibrary.sessions.codec import decode
-from locallibrary.sessions.stores.base import Merge
+from locallibrary.sessions.keys import stored_id
+from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
 from locallibrary.sessions.stores.database import DatabaseStore
 
 SELECT = "SELECT data, expires_at FROM sessions WHERE key = ?"
-INSERT = (
-    "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"
-)
-UPSERT = (
-    "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
-)
+INSERT = """
+    INSERT INTO sessions
+        (key, data, expires_at, user_id, signed_in_at, created_at, last_seen_at, agent)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
+"""
+UPSERT = """
+    INSERT INTO sessions (key, data, expires_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (key) DO UPDATE
+    SET data = excluded.data, expires_at = excluded.expires_at, last_seen_at = excluded.last_seen_at
+"""
 DELETE = "DELETE FROM sessions WHERE key = ?"
 DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= ?"
+REVOKE = "DELETE FROM sessions WHERE key = ? AND user_id = ? AND expires_at > ?"
+# `keep` is never NULL here ('' for none: no stored id is empty), for `key <> NULL` is never true.
+REVOKE_ALL = "DELETE FROM sessions WHERE user_id = ? AND key <> ? AND expires_at > ?"
 
 Work = Callable[[sqlite3.Connection], Any]
 # A write waiting for the thread: the work, and the future (on its event loop) told the outcome.
@@ -128,25 +135,26 @@ class SQLiteWriter:
             return [(False, error)] * len(batch)
         return outcomes
 
-    async def create(self, key: str, text: str, expires_at: int) -> bool:
-        created: bool = await self._run(
-            lambda db: db.execute(INSERT, (key, text, expires_at)).rowcount == 1
-        )
+    async def create(self, hashed: str, text: str, expires_at: int, owner: Owner, now: int) -> bool:
+        row = (hashed, text, expires_at, owner.user_id, owner.signed_in_at, now, now, owner.agent)
+        created: bool = await self._run(lambda db: db.execute(INSERT, row).rowcount == 1)
         return created
 
-    async def update(self, key: str, merge: Merge, expires_at: int, now: int) -> None:
+    async def update(self, hashed: str, merge: Merge, expires_at: int, now: int) -> None:
         def read_merge_write(db: sqlite3.Connection) -> None:
-            row: Any = db.execute(SELECT, (key,)).fetchone()
+            row: Any = db.execute(SELECT, (hashed,)).fetchone()
             live = row is not None and row[1] > now
-            db.execute(UPSERT, (key, merge(decode(row[0]) if live else None), expires_at))
+            text = merge(decode(row[0]) if live else None)
+            db.execute(UPSERT, (hashed, text, expires_at, now, now))
 
         await self._run(read_merge_write)
 
-    async def delete(self, key: str) -> None:
-        await self._run(lambda db: db.execute(DELETE, (key,)))
+    async def delete(self, hashed: str) -> None:
+        await self._run(lambda db: db.execute(DELETE, (hashed,)))
 
-    async def clear_expired(self, now: int) -> int:
-        removed: int = await self._run(lambda db: db.execute(DELETE_EXPIRED, (now,)).rowcount)
+    async def delete_counted(self, statement: str, values: tuple[object, ...]) -> int:
+        """Run a DELETE; how many rows went."""
+        removed: int = await self._run(lambda db: db.execute(statement, values).rowcount)
         return removed
 
     def close(self) -> None:
@@ -174,17 +182,28 @@ class SQLiteStore(DatabaseStore):
         super().__init__(database, clock)
         self.writer = SQLiteWriter(database.path, busy_timeout=database.busy_timeout)
 
-    async def create(self, key: str, text: str, expires_at: int) -> bool:
-        return await self.writer.create(key, text, expires_at)
+    async def create(self, key: str, text: str, expires_at: int, owner: Owner = ANONYMOUS) -> bool:
+        return await self.writer.create(
+            stored_id(key), text, expires_at, owner, now=int(self.clock())
+        )
 
     async def update(self, key: str, merge: Merge, expires_at: int) -> None:
-        await self.writer.update(key, merge, expires_at, now=int(self.clock()))
+        await self.writer.update(stored_id(key), merge, expires_at, now=int(self.clock()))
 
     async def delete(self, key: str) -> None:
-        await self.writer.delete(key)
+        await self.writer.delete(stored_id(key))
 
     async def clear_expired(self) -> int:
-        return await self.writer.clear_expired(int(self.clock()))
+        return await self.writer.delete_counted(DELETE_EXPIRED, (int(self.clock()),))
+
+    async def revoke(self, user_id: int, session_id: str) -> bool:
+        values = (session_id, user_id, int(self.clock()))
+        return await self.writer.delete_counted(REVOKE, values) > 0
+
+    async def revoke_all_of_user(self, user_id: int, keep: str | None = None) -> int:
+        return await self.writer.delete_counted(
+            REVOKE_ALL, (user_id, keep or "", int(self.clock()))
+        )
 
     def close(self) -> None:
         self.writer.close()
