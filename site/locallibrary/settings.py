@@ -9,6 +9,7 @@ import email.utils
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 
@@ -48,6 +49,8 @@ class Settings:
     notice: str = "The library is open Monday to Saturday, 9:00 to 18:00."
     mail_url: str = field(default=DEFAULT_MAIL_URL, repr=False)  # may hold a password
     mail_from: str = DEFAULT_MAIL_FROM
+    # The site's address in links sent by mail; None: the address each request came to.
+    site_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.secret_key is not None and not self.secret_key.strip():
@@ -63,6 +66,11 @@ class Settings:
             raise SettingsError(
                 f"MAIL_FROM {self.mail_from!r} holds no address: use a form such as "
                 f"{DEFAULT_MAIL_FROM!r}."
+            )
+        if self.site_url is not None and not _is_site_address(self.site_url):
+            raise SettingsError(
+                f"SITE_URL {self.site_url!r} is not a site's address: use a form such as "
+                "'https://library.example.org'."
             )
 
     @classmethod
@@ -94,7 +102,21 @@ class Settings:
             notice=config("SITE_NOTICE", default=cls.notice),
             mail_url=config("MAIL_URL", default=DEFAULT_MAIL_URL),
             mail_from=config("MAIL_FROM", default=DEFAULT_MAIL_FROM),
+            site_url=config("SITE_URL", default=None),
         )
+
+
+def _is_site_address(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.query or parts.fragment or "@" in parts.netloc)
+    )
 
 
 def normalize_database_url(url: str) -> str:

@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
+from locallibrary.accounts.throttle import SignInThrottle
 from locallibrary.catalog.ids import CatalogIdConvertor
 from locallibrary.database import create_database
 from locallibrary.database.middleware import DatabaseLifespan
@@ -26,6 +28,9 @@ from locallibrary.sessions import (
 )
 from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap, views
+from locallibrary.web.access import signed_in_only
+from locallibrary.web.account_views import AccountViews
+from locallibrary.web.authentication import SessionAuthentication
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.page_cache import PageCache
@@ -66,12 +71,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
     catalog = views.CatalogViews(database, site, PageCache())
+    mailer = mailer_for(settings.mail_url, settings.mail_from)
+    throttle = SignInThrottle(database)
+    accounts = AccountViews(
+        database, site, session_store, throttle, mailer, secret, settings.site_url
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await secret.load(database)  # DatabaseLifespan has connected it
         with heap.tuned_for_serving():
-            async with periodic_cleanup(session_store, settings.session_cleanup_seconds):
+            interval = settings.session_cleanup_seconds
+            async with (
+                periodic_cleanup(session_store, interval),
+                periodic_cleanup(throttle, interval, what="sign-in failure counters"),
+            ):
                 yield
         session_store.close()
 
@@ -101,6 +115,46 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
                 name="dismiss_notice",
             ),
+            Route("/accounts/sign-in", accounts.sign_in, methods=["GET", "POST"], name="sign_in"),
+            Route("/accounts/sign-out", accounts.sign_out, methods=["POST"], name="sign_out"),
+            Route(
+                "/accounts/sessions/",
+                signed_in_only(accounts.your_sessions),
+                name="your_sessions",
+            ),
+            Route(
+                "/accounts/sessions/sign-out",
+                signed_in_only(accounts.sign_out_session),
+                methods=["POST"],
+                name="sign_out_session",
+            ),
+            Route(
+                "/accounts/sessions/sign-out-others",
+                signed_in_only(accounts.sign_out_other_sessions),
+                methods=["POST"],
+                name="sign_out_other_sessions",
+            ),
+            Route(
+                "/accounts/password/",
+                signed_in_only(accounts.change_password),
+                methods=["GET", "POST"],
+                name="change_password",
+            ),
+            Route(
+                "/accounts/password/forgot",
+                accounts.forgot_password,
+                methods=["GET", "POST"],
+                name="forgot_password",
+            ),
+            Route(
+                "/accounts/password/forgot/sent", accounts.reset_link_sent, name="reset_link_sent"
+            ),
+            Route(
+                "/accounts/password/reset/{token}",
+                accounts.reset_password,
+                methods=["GET", "POST"],
+                name="reset_password",
+            ),
         ],
         middleware=[
             Middleware(PercentEncodedQueryString),  # before anything reads the URL
@@ -117,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 config=session_config(settings),
                 deferred=DeferredSessions(lambda: secret.value),
             ),
+            Middleware(AuthenticationMiddleware, backend=SessionAuthentication(database)),
         ],
         exception_handlers=ERROR_HANDLERS,
         lifespan=lifespan,
@@ -125,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.site = site  # for the error pages, which middleware renders too
     app.state.catalog = catalog  # the tests reach its state through it
     app.state.secret = secret  # signs what the views sign: `app.state.secret.value`
-    app.state.mailer = mailer_for(settings.mail_url, settings.mail_from)
+    app.state.mailer = mailer
     return app
 
 

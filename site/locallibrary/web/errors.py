@@ -18,18 +18,27 @@ TITLES = {
     404: "Page not found",
     405: "Method not allowed",
     413: "Too large",
+    429: "Too many attempts",
     503: "Service unavailable",
 }
 
 
-def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
+def error_page(
+    request: Request,
+    status_code: int,
+    detail: str | None = None,
+    way_on: tuple[str, str] | None = None,
+) -> Response:
+    """The styled page for a 4xx or 5xx; `way_on` is a link (text, path) to what to do next."""
     title = TITLES.get(status_code, "Something went wrong")
     return page_response(
         "errors/error.html",
         Frame.of(request.app.state.site, request),
         status_code=status_code,
+        code=status_code,
         title=title,
         detail=detail,
+        way_on=way_on,
     )
 
 

@@ -9,8 +9,8 @@ memory. So each process keeps the pages it rendered last, each with the catalog 
 after any committed change to the catalog, every page is rendered afresh on its next request.
 
 What goes in is rendered from the frame and the variant only (web/templating.py): nothing of
-the session or the settings reaches the template, so a kept page cannot carry one visitor's
-data to another.
+the session or the settings reaches the template, and the frame's signed-in user is part of the
+key, so a kept page cannot carry one visitor's data to another.
 
 A page is also kept gzip-compressed, once a browser that accepts gzip has asked for it:
 compressing a page costs more than everything else a kept page costs.
@@ -73,8 +73,12 @@ class PageCache:
 
     @staticmethod
     def key(frame: Frame, variant: tuple[object, ...]) -> tuple[object, ...]:
-        """All a page depends on besides the catalog: its frame and its variant."""
-        return (frame.root_path, frame.here, frame.notice is not None, *variant)
+        """All a page depends on besides the catalog: its frame and its variant.
+
+        A signed-in user's pages are their own (the header names them): no two users, and no
+        user and an anonymous visitor, ever share one.
+        """
+        return (frame.root_path, frame.here, frame.notice is not None, frame.viewer, *variant)
 
     async def page(
         self,

@@ -1,10 +1,10 @@
 """Rendering pages from an explicit context: nothing per visitor reaches a template unasked.
 
 A template receives its own content and a `Frame`: what every page shows around it (the links'
-root path, this page's address for the notice's form, the notice when it shows, how often the
-counts box polls). No request, no session and no settings object reach it. So a page kept in
-the page cache can hold only what its key holds, whatever a template edit does, and no secret
-can be printed by one.
+root path, this page's address for the notice's form, the notice when it shows, who is signed
+in, how often the counts box polls). No request, no session and no settings object reach it. So
+a page kept in the page cache can hold only what its key holds, whatever a template edit does,
+and no secret can be printed by one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
 from locallibrary.settings import TEMPLATES_DIR
+from locallibrary.web.authentication import signed_in_account
 from locallibrary.web.notice import sees_notice
 from locallibrary.web.static import static_url
 
@@ -51,6 +52,15 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Viewer:
+    """The signed-in user, as the header shows them."""
+
+    id: int
+    name: str
+    is_librarian: bool
+
+
+@dataclass(frozen=True)
 class Frame:
     """What a page shows around its content, as of one request."""
 
@@ -58,6 +68,7 @@ class Frame:
     root_path: str
     here: str  # this page's path and query: where the notice's form comes back to
     notice: str | None  # the site notice, if this visitor sees it
+    viewer: Viewer | None  # who is signed in, if anyone
 
     @classmethod
     def of(cls, site: Site, request: Request) -> Frame:
@@ -65,11 +76,13 @@ class Frame:
         query = scope["query_string"].decode("latin-1")
         # Pages answered outside the session middleware (cross-origin 403, 503) have no session.
         shown = sees_notice(site.notice, scope.get("session"))
+        account = signed_in_account(request)
         return cls(
             site,
             scope.get("root_path", ""),
             scope["path"] + (f"?{query}" if query else ""),
             site.notice if shown else None,
+            None if account is None else Viewer(account.id, account.name, account.is_librarian),
         )
 
     @property
