@@ -26,7 +26,9 @@ def no_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # settings read `.env` from the working directory: have none
 
 
-def run(url: str, *args: str, password: str | None = PASSWORD, stdin: str | None = None) -> Result:
+def run(
+    url: str, *args: str, password: str | None = PASSWORD, stdin: str | bytes | None = None
+) -> Result:
     """The command with `password` in LOCALLIBRARY_PASSWORD (None: unset) and `stdin` as input."""
     env = {"DATABASE_URL": url, "SECRET_KEY": None, "LOCALLIBRARY_PASSWORD": password}
     return CliRunner().invoke(main, list(args), env=env, input=stdin)
@@ -155,12 +157,16 @@ def test_seed_makes_no_accounts(empty_database_url: str) -> None:
 @hypothesis.given(
     email=st.emails() | st.text(max_size=300),
     name=st.text(max_size=120),
-    # Standard input is read in text mode, where \r ends a line as \n does.
-    password=st.text(alphabet=st.characters(exclude_characters="\r\n"), max_size=1100),
+    # Standard input is bytes: any UTF-8 text, or bytes that are not UTF-8 at all.
+    password=st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=1100).map(
+        lambda text: text.encode("utf-8")
+    )
+    | st.binary(max_size=1100),
 )
 def test_any_input_creates_a_user_or_is_one_line_and_exit_status_1(
-    empty_database_url: str, email: str, name: str, password: str
+    empty_database_url: str, email: str, name: str, password: bytes
 ) -> None:
+    password = password.split(b"\n")[0]  # one line
     before = len(users(empty_database_url))
     result = run(
         empty_database_url,
@@ -169,7 +175,7 @@ def test_any_input_creates_a_user_or_is_one_line_and_exit_status_1(
         "--",
         email,
         password=None,
-        stdin=password + "\n",
+        stdin=password + b"\n",
     )
     if result.exit_code == 0:
         assert result.stdout.startswith("Created patron ") and result.stderr == ""
@@ -177,3 +183,19 @@ def test_any_input_creates_a_user_or_is_one_line_and_exit_status_1(
     else:
         assert_one_line_error(result)
         assert len(users(empty_database_url)) == before, "no half-made user"
+
+
+def test_a_password_on_standard_input_that_is_not_utf8_is_one_line(
+    empty_database_url: str,
+) -> None:
+    result = run(
+        empty_database_url,
+        "createuser",
+        "--name=Ann",
+        "ann@example.org",
+        password=None,
+        stdin=b"\xff\xfe-not-utf-8-at-all\n",
+    )
+    assert_one_line_error(result)
+    assert "unreadable character" in result.stderr
+    assert users(empty_database_url) == []

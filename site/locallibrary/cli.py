@@ -101,7 +101,10 @@ def _read_password() -> str:
         return os.environ[PASSWORD_VARIABLE]
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")  # a person at a terminal: do not show it
-    return sys.stdin.readline().removesuffix("\n")
+    # Read as bytes: bytes that are not UTF-8 become unpaired surrogates, which the password
+    # rules refuse in one line, where a text read would stop with a traceback.
+    line = sys.stdin.buffer.readline().decode("utf-8", "surrogateescape")
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 @click.group()

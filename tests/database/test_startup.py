@@ -93,3 +93,22 @@ def test_one_access_log_line_per_request(database_url: str) -> None:
         log = server.output()
     assert log.count('"GET /catalog/books/?page=2 HTTP/1.1" 200') == 1
     assert log.count('"GET /no/such/page HTTP/1.1" 404') == 1
+
+
+def test_a_database_not_yet_migrated_fails_start_up_in_one_line(blank_database_url: str) -> None:
+    """The site reads its stored secret at start-up; on a database without the site's tables
+    that is one line saying what to do, not a traceback."""
+    result = subprocess.run(
+        uvicorn_command(free_port()),
+        env={k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+        | {"DATABASE_URL": blank_database_url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 2, result.stderr
+    assert "cannot start on the database at" in errors[0]
+    assert errors[0].endswith("(is it migrated? run `locallibrary migrate`)")
+    assert "Traceback" not in result.stderr

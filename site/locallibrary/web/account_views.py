@@ -82,7 +82,10 @@ class AccountViews:
         self.site_url = site_url
 
     def _page(self, request: Request, template: str, **context: Any) -> Response:
-        return page_response(template, Frame.of(self.site, request), **context)
+        response = page_response(template, Frame.of(self.site, request), **context)
+        # A user's sessions, a form with their email: kept by no cache, the browser's included.
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # -- signing in and out ------------------------------------------------------------------
 

@@ -79,7 +79,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await secret.load(database)  # DatabaseLifespan has connected it
         with heap.tuned_for_serving():
             interval = settings.session_cleanup_seconds
             async with (
@@ -160,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(PercentEncodedQueryString),  # before anything reads the URL
             Middleware(SecurityHeaders),
             Middleware(StaticFiles, debug=settings.debug),
-            Middleware(DatabaseLifespan, database=database),
+            Middleware(DatabaseLifespan, database=database, ready=secret.load),
             Middleware(HealthCheck, database=database),
             Middleware(CrossOriginProtection),
             Middleware(Compression),

@@ -36,6 +36,7 @@ def test_the_list_shows_each_signed_in_browser_and_marks_this_one(
     sign_in(browsers[1], ANN)
     sign_in(browsers[2], BOB)  # another user's browser is not listed
     assert listed(browsers[0]) == [["Firefox on Linux (this browser)"], ["Chrome on Android"]]
+    assert browsers[0].get("/accounts/sessions/").headers["cache-control"] == "no-store"
     assert listed(browsers[1]) == [["Chrome on Android (this browser)"], ["Firefox on Linux"]]
 
 
