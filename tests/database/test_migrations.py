@@ -14,6 +14,7 @@ from locallibrary.accounts.tables import metadata as accounts_metadata
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
 from locallibrary.database.migrate import upgrade
+from locallibrary.loans.tables import metadata as loans_metadata
 from locallibrary.secret_key import metadata as secret_metadata
 from locallibrary.sessions.stores.table import metadata as sessions_metadata
 
@@ -52,6 +53,8 @@ def test_migrations_create_every_table_from_an_empty_database(blank_database_url
         "users",
         "sign_in_failures",
         "site_secrets",
+        "loans",
+        "holds",
     }
 
 
@@ -61,7 +64,14 @@ def test_migrated_schema_matches_the_declared_tables(blank_database_url: str) ->
     def differences(conn):  # type: ignore[no-untyped-def]
         context = MigrationContext.configure(conn)
         return compare_metadata(
-            context, [catalog_metadata, sessions_metadata, accounts_metadata, secret_metadata]
+            context,
+            [
+                catalog_metadata,
+                sessions_metadata,
+                accounts_metadata,
+                secret_metadata,
+                loans_metadata,
+            ],
         )
 
     assert _inspect(blank_database_url, differences) == []

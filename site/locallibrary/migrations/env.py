@@ -11,10 +11,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from locallibrary.accounts.tables import metadata as accounts_metadata
 from locallibrary.catalog.tables import metadata as catalog_metadata
+from locallibrary.loans.tables import metadata as loans_metadata
 from locallibrary.secret_key import metadata as secret_metadata
 from locallibrary.sessions.stores.table import metadata as sessions_metadata
 
-target_metadata = [catalog_metadata, sessions_metadata, accounts_metadata, secret_metadata]
+target_metadata = [
+    catalog_metadata,
+    sessions_metadata,
+    accounts_metadata,
+    secret_metadata,
+    loans_metadata,
+]
 
 
 def run_migrations(connection: Connection) -> None:

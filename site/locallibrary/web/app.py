@@ -28,11 +28,12 @@ from locallibrary.sessions import (
 )
 from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap, views
-from locallibrary.web.access import signed_in_only
+from locallibrary.web.access import librarians_only, signed_in_only
 from locallibrary.web.account_views import AccountViews
 from locallibrary.web.authentication import SessionAuthentication
 from locallibrary.web.compression import Compression
 from locallibrary.web.health import HealthCheck
+from locallibrary.web.loan_views import LoanViews
 from locallibrary.web.page_cache import PageCache
 from locallibrary.web.query_string import PercentEncodedQueryString
 from locallibrary.web.refused import RefuseToStart
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     accounts = AccountViews(
         database, site, session_store, throttle, mailer, secret, settings.site_url
     )
+    loans = LoanViews(database, site, catalog.catalog)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -153,6 +155,50 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 accounts.reset_password,
                 methods=["GET", "POST"],
                 name="reset_password",
+            ),
+            # The desk's pages (librarians), then the patrons' (signed in).
+            Route("/loans/", librarians_only(loans.all_borrowed), name="loans"),
+            Route("/loans/lend", librarians_only(loans.lend), methods=["GET", "POST"], name="lend"),
+            Route(
+                "/loans/return",
+                librarians_only(loans.mark_returned),
+                methods=["POST"],
+                name="mark_returned",
+            ),
+            Route(
+                "/loans/{id:catalog_id}/renew",
+                librarians_only(loans.renew),
+                methods=["GET", "POST"],
+                name="renew",
+            ),
+            Route(
+                "/loans/due-date/check",
+                librarians_only(loans.check_due_date),
+                name="check_due_date",
+            ),
+            Route("/loans/mine/", signed_in_only(loans.my_loans), name="my_loans"),
+            Route(
+                "/loans/mine/history/clear",
+                signed_in_only(loans.clear_history),
+                methods=["POST"],
+                name="clear_history",
+            ),
+            Route(
+                "/loans/mine/due-dates.ics",
+                signed_in_only(loans.calendar),
+                name="loan_calendar",
+            ),
+            Route(
+                "/loans/holds/book/{id:catalog_id}",
+                signed_in_only(loans.place_hold),
+                methods=["POST"],
+                name="place_hold",
+            ),
+            Route(
+                "/loans/holds/{id:catalog_id}/cancel",
+                signed_in_only(loans.cancel_hold),
+                methods=["POST"],
+                name="cancel_hold",
             ),
         ],
         middleware=[

@@ -13,6 +13,7 @@ from locallibrary.catalog.page_index import PageIndex
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
 from locallibrary.catalog.state import CatalogState, CurrentCatalog
 from locallibrary.database import Database
+from locallibrary.loans.queries import hold_on_book
 from locallibrary.sessions import session_of
 from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
@@ -21,7 +22,8 @@ from locallibrary.web.notice import NOTICE_DISMISSED
 from locallibrary.web.page_cache import PageCache
 from locallibrary.web.templating import Frame, Site, page_response, render
 
-LISTS = {"books": "book", "authors": "author"}
+# The lists whose page size the per-page form sets ("loans" is the desk's All borrowed).
+LISTS = {"books": "book", "authors": "author", "loans": "loan"}
 # Where the home page's counts box goes (a comment: autoescaped text can never contain it).
 COUNTS_BOX_SLOT = "<!-- counts box -->"
 
@@ -130,7 +132,10 @@ class CatalogViews:
             book = await queries.book_detail(self.database, book_id)
             if book is None:
                 return not_found(request, "There is no book with that number in the catalog.")
-            return page_response("catalog/book_detail.html", frame, book=book)
+            # The viewer's hold on it: holds move the catalog version too (0006_loans).
+            viewer = frame.viewer
+            hold = None if viewer is None else await hold_on_book(self.database, viewer.id, book_id)
+            return page_response("catalog/book_detail.html", frame, book=book, hold=hold)
 
         response = await self.pages.page(request, frame, state, (), render_book)
         if response.status_code == 200:
