@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from locallibrary.accounts.tables import Role
 from locallibrary.accounts.users import create_user
 from locallibrary.database import Database
 from locallibrary.database.values import as_date
@@ -15,8 +16,10 @@ from tests.db import sql, with_database
 IN_THREE_WEEKS = dt.date.today() + dt.timedelta(days=21)
 
 
-def add_patrons(database_url: str, count: int, prefix: str = "patron") -> list[int]:
-    """`count` patrons (`patron0@example.org`, …); their ids, in that order."""
+def add_patrons(
+    database_url: str, count: int, prefix: str = "patron", role: Role = Role.PATRON
+) -> list[int]:
+    """`count` accounts (`patron0@example.org`, …); their ids, in that order."""
 
     async def create(database: Database) -> list[int]:
         hasher = cheap()
@@ -27,6 +30,7 @@ def add_patrons(database_url: str, count: int, prefix: str = "patron") -> list[i
                     f"{prefix}{i}@example.org",
                     f"{prefix.title()} Number{i}",
                     "a-long-enough-password",
+                    role,
                     hasher=hasher,
                 )
             ).id
