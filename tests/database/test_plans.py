@@ -30,6 +30,7 @@ from locallibrary.catalog.pagination import page_count
 from locallibrary.catalog.state import VERSION
 from locallibrary.database import Database
 from locallibrary.database.sqlite import SQLiteDatabase
+from locallibrary.loans import queries as loan_queries
 from tests.conftest import DatabaseFactory
 from tests.db import with_database
 
@@ -37,6 +38,7 @@ READS: dict[str, tuple[str, Any]] = {
     **queries.BOUNDED_READS,
     **users.BOUNDED_READS,
     **throttle.BOUNDED_READS,
+    **loan_queries.BOUNDED_READS,
     "catalog version": (VERSION, {}),
 }
 
@@ -48,6 +50,7 @@ READS: dict[str, tuple[str, Any]] = {
 BOUNDED_WALKS = {
     "book list, first rows": ("catalog_book", "ix_catalog_book_title_order"),
     "author list, first rows": ("catalog_author", "ix_catalog_author_name_order"),
+    "all borrowed, first rows": ("loans", "ix_loans_open_due"),
 }
 
 
@@ -135,16 +138,17 @@ def test_a_read_on_the_event_loop_neither_sorts_nor_scans(database_url: str, nam
 
 
 def test_every_read_the_catalogs_and_accounts_queries_make_has_its_plan_checked() -> None:
-    """A statement added to queries.py (or to the accounts' users.py or throttle.py) without an
-    entry in BOUNDED_READS would go unchecked."""
+    """A statement added to queries.py (or to the accounts' users.py or throttle.py, or the
+    loans' queries.py) without an entry in BOUNDED_READS would go unchecked."""
     statements = {
         value
-        for module in (queries, users, throttle)
+        for module in (queries, users, throttle, loan_queries)
         for value in vars(module).values()
         if isinstance(value, str) and value.lstrip().upper().startswith("SELECT")
     }
-    for listing in (queries.BOOKS, queries.AUTHORS):
+    for listing in (queries.BOOKS, queries.AUTHORS, loan_queries.OPEN_LOANS):
         statements |= {listing.first_rows, listing.rows_from}
+    statements -= set(loan_queries.OFF_LOOP_READS)  # through fetch_all_off_loop
     checked = {sql for sql, _ in READS.values()}
     assert len(statements) > 5
     assert statements <= checked

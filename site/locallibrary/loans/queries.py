@@ -132,6 +132,9 @@ PATRONS_NAMED = """
     SELECT id, name, email FROM users WHERE lower(name) = lower(:name) ORDER BY id LIMIT :limit
 """
 
+# The reads that may visit many rows, made off the loop.
+OFF_LOOP_READS = (OPEN_LOAN_COUNT, PATRONS_NAMED, OPEN_LOANS.entries)
+
 # The reads made on the event loop, for the test of their plans (with values that exercise them).
 BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
     "all borrowed, first rows": (OPEN_LOANS.first_rows, {"skip": 0, "limit": 10}),

@@ -28,6 +28,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 OPEN_LOAN = "returned_at IS NULL"
 OPEN_HOLD = "fulfilled_at IS NULL AND cancelled_at IS NULL"
+SET_ASIDE = f"copy_id IS NOT NULL AND {OPEN_HOLD}"
 
 
 def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
@@ -52,8 +53,9 @@ loans = Table(
     Column("renewals", Integer, nullable=False, server_default="0"),
     # At most one open loan per copy: the database, not the code, has the last word.
     partial_index("uq_loans_open_copy", "copy_id", where=OPEN_LOAN, unique=True),
-    # "All borrowed", by due date: pages walk this index.
-    partial_index("ix_loans_open_due", "due_back", "id", where=OPEN_LOAN),
+    # "All borrowed", by due date: pages walk this index (`returned_at` in it, always NULL,
+    # lets SQLite walk it without reading the table).
+    partial_index("ix_loans_open_due", "due_back", "id", "returned_at", where=OPEN_LOAN),
     # A patron's open loans by due date, and their history, newest return first.
     partial_index("ix_loans_patron_open", "patron_id", "due_back", "id", where=OPEN_LOAN),
     Index("ix_loans_patron_returned", "patron_id", "returned_at", "id"),
@@ -75,5 +77,5 @@ holds = Table(
     partial_index("ix_holds_open_book", "book_id", "id", where=OPEN_HOLD),
     partial_index("ix_holds_open_patron", "patron_id", "id", where=OPEN_HOLD),
     # A copy is set aside for one open hold at most.
-    partial_index("uq_holds_open_copy", "copy_id", where=OPEN_HOLD, unique=True),
+    partial_index("uq_holds_open_copy", "copy_id", where=SET_ASIDE, unique=True),
 )

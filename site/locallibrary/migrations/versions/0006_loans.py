@@ -25,6 +25,7 @@ depends_on: str | Sequence[str] | None = None
 VERSIONED_TABLES = ("loans", "holds")
 OPEN_LOAN = sa.text("returned_at IS NULL")
 OPEN_HOLD = sa.text("fulfilled_at IS NULL AND cancelled_at IS NULL")
+SET_ASIDE = sa.text("copy_id IS NOT NULL AND fulfilled_at IS NULL AND cancelled_at IS NULL")
 
 
 def _partial_index(
@@ -59,7 +60,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loans")),
     )
     _partial_index("uq_loans_open_copy", "loans", ["copy_id"], OPEN_LOAN, unique=True)
-    _partial_index("ix_loans_open_due", "loans", ["due_back", "id"], OPEN_LOAN)
+    _partial_index("ix_loans_open_due", "loans", ["due_back", "id", "returned_at"], OPEN_LOAN)
     _partial_index("ix_loans_patron_open", "loans", ["patron_id", "due_back", "id"], OPEN_LOAN)
     op.create_index("ix_loans_patron_returned", "loans", ["patron_id", "returned_at", "id"])
     op.create_table(
@@ -93,7 +94,7 @@ def upgrade() -> None:
     )
     _partial_index("ix_holds_open_book", "holds", ["book_id", "id"], OPEN_HOLD)
     _partial_index("ix_holds_open_patron", "holds", ["patron_id", "id"], OPEN_HOLD)
-    _partial_index("uq_holds_open_copy", "holds", ["copy_id"], OPEN_HOLD, unique=True)
+    _partial_index("uq_holds_open_copy", "holds", ["copy_id"], SET_ASIDE, unique=True)
     # The catalog version's triggers (migration 0002), on these tables too.
     if op.get_bind().dialect.name == "postgresql":
         for table in VERSIONED_TABLES:
