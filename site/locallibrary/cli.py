@@ -27,6 +27,7 @@ from locallibrary.database import (
     one_line,
 )
 from locallibrary.database import migrate as migrations
+from locallibrary.loans.demo import create_demo_accounts_loans
 from locallibrary.sessions import database_store
 from locallibrary.settings import PROJECT_ROOT, Settings, SettingsError
 
@@ -195,6 +196,8 @@ def dev(host: str, port: int) -> None:
         click.echo("Loaded the demo catalog.")
     for account in _with_database("dev", settings.database_url, create_demo_accounts):
         click.echo(f"Created the demo {account.role.value} account.")
+    if _with_database("dev", settings.database_url, create_demo_accounts_loans):
+        click.echo("Lent the demo patron a few books (one overdue) and placed a hold.")
     for account in DEMO_ACCOUNTS:
         click.echo(f"Demo {account.role.value}: {account.email}, password {account.password}")
     click.secho(f"LocalLibrary is at http://{host}:{port}/catalog/", fg="green", bold=True)
