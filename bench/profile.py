@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/profile.py ROW [--size demo|100000] [--duration 5]
 
-ROW is one of: home-returning, home-first, poll, list, list-deep, detail. The site runs as in
-bench/run.py (production settings, one uvicorn worker, a fresh copy of the cached seeded file);
+ROW is one of: home-returning, home-first, poll, list, list-deep, detail, and home-signed-in,
+list-signed-in, detail-signed-in (a browser signed in to an account made in the database copy,
+as bench/run.py's signed-in rows). The site runs as in bench/run.py (production settings, one
+uvicorn worker, a fresh copy of the cached seeded file);
 wrk loads ROW while `py-spy record --format raw --threads --nonblocking` samples the server
 (on-CPU samples only), and /proc says how much CPU each thread used meanwhile. The collapsed
 stacks are saved to bench/tmp/profile-<row>-<size>.txt and summarized: the CPU of the event
@@ -30,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench  # noqa: E402  (bench/run.py)
 
-ROWS = ("home-returning", "home-first", "poll", "list", "list-deep", "detail")
+SIGNED_IN_ROWS = ("home-signed-in", "list-signed-in", "detail-signed-in")
+ROWS = ("home-returning", "home-first", "poll", "list", "list-deep", "detail", *SIGNED_IN_ROWS)
 CLOCK_TICKS = bench.CLOCK_TICKS
 process_cpu = bench.process_cpu
 
@@ -66,18 +69,25 @@ def cpu_report(
     )
 
 
-def request_for(row: str, base: str) -> tuple[str, dict[str, str]]:
+def request_for(row: str, base: str, account: bench.Account) -> tuple[str, dict[str, str]]:
     cookie, _ = bench.returning_cookie(base)
+    signed_in = (
+        {"Cookie": bench.signed_in_cookie(base, account)[0]} if row in SIGNED_IN_ROWS else {}
+    )
     _, first = bench.get(base + "/catalog/books/")
     pages = re.search(r"Page 1 of (\d+)", first)
     book = re.search(r'href="/catalog/book/(\d+)"', first)
+    detail = f"/catalog/book/{book.group(1) if book else 1}"
     return {
         "home-returning": ("/catalog/", {"Cookie": cookie}),
         "home-first": ("/catalog/", {}),
         "poll": ("/catalog/_counts", {"Cookie": cookie, "HX-Request": "true"}),
         "list": ("/catalog/books/", {}),
         "list-deep": (f"/catalog/books/?page={pages.group(1) if pages else 1}", {}),
-        "detail": (f"/catalog/book/{book.group(1) if book else 1}", {}),
+        "detail": (detail, {}),
+        "home-signed-in": ("/catalog/", signed_in),
+        "list-signed-in": ("/catalog/books/", signed_in),
+        "detail-signed-in": (detail, signed_in),
     }[row]
 
 
@@ -210,6 +220,9 @@ def main() -> int:
         return 2
     log = bench.Log()
     database = bench.prepare_database(args.size, log)
+    account = bench.Account.new()
+    if args.row in SIGNED_IN_ROWS:
+        bench.create_account(database, account, log)
     env = bench.site_env(database)
     env["SECRET_KEY"] = secrets.token_urlsafe(32)
     out = bench.TMP / f"profile-{args.row}-{args.size}.txt"
@@ -219,7 +232,7 @@ def main() -> int:
     with ExitStack() as stack:
         stack.callback(bench.discard_database, database)
         stack.enter_context(bench.serving(server))
-        path, headers = request_for(args.row, server.base)
+        path, headers = request_for(args.row, server.base, account)
         url = server.base + path
         for _ in range(bench.WARM_REQUESTS):
             bench.get(url, headers)

@@ -105,6 +105,7 @@ HOST = "127.0.0.1"  # load never leaves loopback
 # Time limits, in seconds, so that no step can hang the run.
 MIGRATE_TIMEOUT = 180
 SEED_TIMEOUT = 1200
+CREATEUSER_TIMEOUT = 60
 READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 HTTP_TIMEOUT = 10
@@ -158,15 +159,24 @@ RATIO_TARGETS = (
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
 )
+# A signed-in browser: its pages as an anonymous browser's, but a request also reads the
+# session's user, and its pages are kept per user. Each is measured right after the anonymous
+# row it is compared with (PAIRS), so that the two are taken seconds apart.
+HOME_SIGNED_IN = "home (signed in)"
+LIST_SIGNED_IN = "book list p1 (signed in)"
+DETAIL_SIGNED_IN = "book detail (signed in)"
 ROW_NAMES = (
     "home (returning)",
+    HOME_SIGNED_IN,
     "home (first visit)",
     "poll",
     "poll under crawl",
     "book list p1",
+    LIST_SIGNED_IN,
     "book list (middle)",
     "book list deep",
     "book detail",
+    DETAIL_SIGNED_IN,
     "book detail (any book)",
     "book list p1 (uncached)",
     "book list (any middle page)",
@@ -199,6 +209,10 @@ PAIRS = (
     # A crawler of uncached list pages must not take the poll's place on the event loop.
     Pair("poll under crawl", "poll", 0.80),
     Pair("poll under crawl", "poll", 2.0, metric="p99"),
+    # Being signed in costs a read of the user per request, not a page rendered per request.
+    Pair(HOME_SIGNED_IN, "home (returning)", 0.80),
+    Pair(LIST_SIGNED_IN, "book list p1", 0.80),
+    Pair(DETAIL_SIGNED_IN, "book detail", 0.80),
     Pair(
         "book list (middle)",
         "book list p1",
@@ -274,14 +288,23 @@ def remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def cli(args: list[str], database: Path | str, timeout: float, log: Log) -> None:
+def cli(
+    args: list[str],
+    database: Path | str,
+    timeout: float,
+    log: Log,
+    secrets_env: dict[str, str] | None = None,
+) -> None:
+    """`locallibrary ARGS` on `database`; `secrets_env` (a password) goes into its environment,
+    never into its argv (which any user of the machine can read) or the log."""
     command = [sys.executable, "-m", "locallibrary", *args]
     shown = f"locallibrary {' '.join(args)}"
     where = database.relative_to(ROOT) if isinstance(database, Path) else database
     log.say(f"$ {shown}   (DATABASE_URL={database_url(where)})")
+    env = site_env(database) | (secrets_env or {})
     try:
         # cwd=TMP: no stray .env of the caller's can change the settings.
-        subprocess.run(command, env=site_env(database), cwd=TMP, check=True, timeout=timeout)
+        subprocess.run(command, env=env, cwd=TMP, check=True, timeout=timeout)
     except subprocess.TimeoutExpired as error:
         raise BenchError(f"`{shown}` took longer than {timeout:.0f} s") from error
     except subprocess.CalledProcessError as error:
@@ -329,6 +352,33 @@ def prepare_database(size: str, log: Log, copy: str = "run") -> Path:
     shutil.copyfile(cached, work)
     cli(["migrate"], work, MIGRATE_TIMEOUT, log)
     return work
+
+
+@dataclass(frozen=True)
+class Account:
+    """The signed-in browser's account, made anew in each run's copy of the database."""
+
+    email: str
+    name: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def new(cls) -> Account:
+        # A name that appears nowhere else on a page, so that finding it says who is signed in.
+        return cls("bench-reader@example.org", "Bench Reader", secrets.token_urlsafe(24))
+
+
+PASSWORD_VARIABLE = "LOCALLIBRARY_PASSWORD"  # where `locallibrary createuser` reads it from
+
+
+def create_account(database: Path, account: Account, log: Log) -> None:
+    cli(
+        ["createuser", account.email, "--name", account.name],
+        database,
+        CREATEUSER_TIMEOUT,
+        log,
+        {PASSWORD_VARIABLE: account.password},
+    )
 
 
 def discard_database(path: Path) -> None:
@@ -1051,6 +1101,39 @@ def returning_cookie(base: str) -> tuple[str, list[str]]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), steps
 
 
+def signed_in_cookie(base: str, account: Account) -> tuple[str, list[str]]:
+    """The Cookie header of a browser signed in as `account`, through the sign-in form, whose
+    session is stored: the page after sign-in names the account, and one more visit is done."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = {"email": account.email, "password": account.password, "next": "/catalog/"}
+    request = urllib.request.Request(
+        base + "/accounts/sign-in", data=urllib.parse.urlencode(form).encode(), method="POST"
+    )
+    try:
+        # The 303 is followed, as a browser does: the body is that of the page after sign-in.
+        with opener.open(request, timeout=HTTP_TIMEOUT) as response:
+            status, body = response.status, response.read().decode("utf-8", "replace")
+            landed = urllib.parse.urlsplit(response.url).path
+    except urllib.error.HTTPError as error:
+        raise BenchError(f"POST /accounts/sign-in gave {error.code}") from error
+    steps = [f"sign-in: {status} at {landed}, cookies now {sorted(c.name for c in jar)}"]
+    if status != 200 or account.name not in body:
+        raise BenchError(
+            f"the page after signing in as {account.email} does not name {account.name!r} ({steps})"
+        )
+    status, body = get(base + "/catalog/", opener=opener)
+    steps.append(f"visit after sign-in: {status}, cookies now {sorted(c.name for c in jar)}")
+    if status != 200 or account.name not in body:
+        raise BenchError(f"the visit after sign-in is not {account.name}'s ({steps})")
+    names = {c.name for c in jar}
+    if "sessionid" not in names:
+        raise BenchError(f"no sessionid cookie after signing in ({steps})")
+    if "sessionid_new" in names:
+        raise BenchError(f"the signed-in session was still deferred ({steps})")
+    return "; ".join(f"{c.name}={c.value}" for c in jar), steps
+
+
 @dataclass
 class RowPlan:
     """What one row asks for: `path` may hold {id}, a random id from `ids` on every request, and
@@ -1165,11 +1248,14 @@ def middle_pages(database: Path, shown_pages: int) -> tuple[int, tuple[int, int]
     return middle, (max(1, middle - spread), min(pages, middle + spread))
 
 
-def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
+def plan_for(app: Server, run: SizeRun, database: Path, account: Account) -> list[RowPlan]:
     """The site's rows, with what they need found on the running site: a stored session's
-    cookie, the last page of the book list, a book that exists."""
+    cookie, a signed-in one's (as `account`, which the database holds), the last page of the
+    book list, a book that exists."""
     cookie, steps = returning_cookie(app.base)
     run.notes += [f"returning browser: {s}" for s in steps]
+    signed_in, steps = signed_in_cookie(app.base, account)
+    run.notes += [f"signed-in browser: {s}" for s in steps]
     _, first_page = get(app.base + "/catalog/books/")
     pages = re.search(r"Page 1 of (\d+)", first_page)
     last_page = int(pages.group(1)) if pages else 1
@@ -1187,6 +1273,9 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
         RowPlan(
             "home (returning)", "GET /catalog/ + session cookie", "/catalog/", {"Cookie": cookie}
         ),
+        RowPlan(
+            HOME_SIGNED_IN, "GET /catalog/ + signed-in cookie", "/catalog/", {"Cookie": signed_in}
+        ),
         RowPlan("home (first visit)", "GET /catalog/, no cookie", "/catalog/"),
         RowPlan(
             "poll",
@@ -1202,9 +1291,16 @@ def plan_for(app: Server, run: SizeRun, database: Path) -> list[RowPlan]:
             crawl=crawl,
         ),
         RowPlan("book list p1", f"GET {books}", books),
+        RowPlan(LIST_SIGNED_IN, f"GET {books} + signed-in cookie", books, {"Cookie": signed_in}),
         RowPlan("book list (middle)", f"GET {books}?page={middle}", f"{books}?page={middle}"),
         RowPlan("book list deep", f"GET {books}?page={last_page}", f"{books}?page={last_page}"),
         RowPlan("book detail", f"GET /catalog/book/{book_id}", f"/catalog/book/{book_id}"),
+        RowPlan(
+            DETAIL_SIGNED_IN,
+            f"GET /catalog/book/{book_id} + signed-in cookie",
+            f"/catalog/book/{book_id}",
+            {"Cookie": signed_in},
+        ),
         RowPlan(
             ANY_BOOK,
             f"GET /catalog/book/<random {low}–{high}>",
@@ -1328,6 +1424,7 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
         bindir = postgres_server.find_bindir() if "postgresql" in engines else None
         # By size and by who uses it: "run" the one-worker site, an engine the workers' site.
         databases: dict[tuple[str, str], Path | postgres_server.Cluster] = {}
+        account = Account.new()
         for size in args.sizes:
             log.say(f"\n## Catalog: {size}\n")
             for key, copy, needed in (
@@ -1338,6 +1435,8 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
                     path = prepare_database(size, log, copy)
                     servers.callback(discard_database, path)  # after its server stopped
                     databases[(size, key)] = path
+                    if key == "run":  # the signed-in rows' account, before the site opens the file
+                        create_account(path, account, log)
             if bindir is not None:
                 databases[(size, "postgresql")] = prepare_postgres(size, bindir, log, servers)
         log.say("")
@@ -1360,7 +1459,7 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
             if first is not None:
                 assert isinstance(first, Path)
                 app = start_site(servers, f"site-{run.size}", first)
-                plans = plan_for(app, run, first)
+                plans = plan_for(app, run, first, account)
                 sites[run.size].append(Site(app, plans, first, count_sessions(first)))
             for engine in engines:
                 database = databases[(run.size, engine)]
