@@ -7,6 +7,7 @@ hold tens of thousands of a large catalog's books, and a read on the event loop 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,9 @@ class TermDetail:
     term: Term
     books: list[tuple[int, str]]  # (id, title), in title order
     more: bool  # the term has more books than those shown
+
+
+FetchDetail = Callable[[Database, int], Awaitable[TermDetail | None]]
 
 
 def _listing(name: str, table: str) -> OrderedList:

@@ -32,9 +32,7 @@ VERSIONED_ROWS = (
 
 def upgrade() -> None:
     for table in VERSIONED_ROWS:
-        op.add_column(
-            table, sa.Column("version", sa.Integer(), server_default="1", nullable=False)
-        )
+        op.add_column(table, sa.Column("version", sa.Integer(), server_default="1", nullable=False))
     op.create_index(
         "uq_catalog_language_name_lower",
         "catalog_language",
