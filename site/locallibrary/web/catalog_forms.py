@@ -26,7 +26,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, NumberInput
 
 from locallibrary.catalog.ids import MAX_ID
@@ -65,8 +65,9 @@ def length(most: int) -> Length:
     return Length(max=most, message=f"At most {most} characters, please.")
 
 
-def required(message: str) -> InputRequired:
-    return InputRequired(message)
+def required(message: str) -> DataRequired:
+    # Checked after the spaces are stripped: a title of spaces is no title.
+    return DataRequired(message)
 
 
 class EditForm(Form):
@@ -134,7 +135,7 @@ class BookForm(EditForm):
 class CopyForm(EditForm):
     book_id = IntegerField(
         "Book number",
-        [required("Enter the number of the book this is a copy of."), NumberRange(1, MAX_ID)],
+        [InputRequired("Enter the number of the book this is a copy of."), NumberRange(1, MAX_ID)],
         widget=NumberInput(min=1),
     )
     imprint = StringField(

@@ -27,9 +27,10 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 Pairs = list[tuple[str, str]]
 
 
-def post(client: TestClient, path: str, pairs: Pairs, **kwargs: Any) -> httpx.Response:
-    """Send a form as a browser does: repeated names for multiple choices, in this order."""
-    return client.post(path, content=urlencode(pairs), headers=FORM, **kwargs)
+def post(client: TestClient, path: str, pairs: Pairs) -> httpx.Response:
+    """Send a form as a browser does (repeated names for multiple choices, in this order);
+    a redirect is not followed."""
+    return client.post(path, content=urlencode(pairs), headers=FORM, follow_redirects=False)
 
 
 def first(database_url: str, statement: str, **params: Any) -> Any:
@@ -38,7 +39,9 @@ def first(database_url: str, statement: str, **params: Any) -> Any:
     return rows[0][0]
 
 
-def form_fields(response: httpx.Response, selector: str = "form.edit-form") -> list[tuple[str, str]]:
+def form_fields(
+    response: httpx.Response, selector: str = "form.edit-form"
+) -> list[tuple[str, str]]:
     """The (name, value) pairs a browser would send with the page's form, as it stands."""
     form = parse(response.text).css_first(selector)
     assert form is not None, response.text[:2000]
