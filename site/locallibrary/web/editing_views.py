@@ -26,7 +26,6 @@ from starlette.responses import HTMLResponse, Response
 from locallibrary.catalog import editing
 from locallibrary.catalog.editing import RowId
 from locallibrary.catalog.ids import MAX_ID
-from locallibrary.catalog.tables import CopyStatus
 from locallibrary.database import Database
 from locallibrary.web.access import Endpoint
 from locallibrary.web.authentication import signed_in_account
@@ -378,12 +377,10 @@ def _shown(field: Any, value: Any) -> str:
     """A value as a person reads it: a choice by its label, a date in ISO form."""
     if value is None or value == "" or value == []:
         return "—"
-    choices = dict(getattr(field, "choices", None) or [])
+    choices = {choice.value: choice.label for choice in getattr(field, "choices", None) or []}
     if isinstance(value, list):
         return ", ".join(str(choices.get(item, item)) for item in value)
     if choices:
-        if field.name == "status" and value in CopyStatus:
-            return CopyStatus(value).label
         return str(choices.get(value, value))
     if isinstance(value, dt.date):
         return value.isoformat()
