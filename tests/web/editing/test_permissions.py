@@ -76,12 +76,20 @@ def test_a_patron_gets_403_everywhere(
     assert sql(database_url, "SELECT count(*) FROM catalog_changes") == [(0,)]
 
 
-def test_a_librarian_opens_every_editing_page(librarian: TestClient, database_url: str) -> None:
+def test_a_librarian_opens_every_editing_page_and_its_controls_are_labelled(
+    librarian: TestClient, database_url: str
+) -> None:
     for path, methods in editing_paths(librarian, database_url):
         if "GET" in methods:
             response = librarian.get(path)
             assert response.status_code == 200, path
             assert response.headers["cache-control"] == "no-store"
+            # Labelled controls, one heading (as tests/web/test_accessibility.py checks).
+            tree = parse(response.text)
+            assert len(tree.css("h1")) == 1, path
+            labelled = {node.attributes.get("for") for node in tree.css("label")}
+            for control in tree.css("select, textarea, input:not([type=hidden])"):
+                assert control.attributes.get("id") in labelled, (path, control.html)
 
 
 @pytest.mark.parametrize(
