@@ -13,19 +13,20 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-# SelectChoice is newer than types-wtforms' stubs; WTForms 3.3 deprecates choices as tuples.
 from wtforms import (
     DateField,
     Field,
     Form,
     IntegerField,
-    SelectChoice,  # type: ignore[attr-defined]
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
     ValidationError,
 )
+
+# SelectChoice is newer than types-wtforms' stubs; WTForms 3.3 deprecates choices as tuples.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, NumberInput
 
