@@ -82,10 +82,12 @@ LANGUAGES = _listing("languages", "catalog_language")
 GENRE = "SELECT id, name FROM catalog_genre WHERE id = :id"
 LANGUAGE = "SELECT id, name FROM catalog_language WHERE id = :id"
 # By book id along the (genre_id, book_id) index, so that no sort runs; sorted by title here.
+# Each title is a look-up by key of its own, not a join, which PostgreSQL's planner could
+# make a merge join along the whole of the books' primary key.
 GENRE_BOOKS = """
-    SELECT book.id, book.title
+    SELECT book_genre.book_id AS id,
+           (SELECT title FROM catalog_book WHERE id = book_genre.book_id) AS title
     FROM catalog_book_genre AS book_genre
-    JOIN catalog_book AS book ON book.id = book_genre.book_id
     WHERE book_genre.genre_id = :id
     ORDER BY book_genre.book_id
     LIMIT :limit
