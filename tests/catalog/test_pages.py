@@ -39,7 +39,13 @@ def test_home_page_shows_the_record_counts(client: TestClient) -> None:
 
 def test_layout_has_the_sidebar_and_local_assets(client: TestClient) -> None:
     tree = parse(client.get("/catalog/").text)
-    assert texts(tree, "nav.sidebar a") == ["Home", "All books", "All authors"]
+    assert texts(tree, "nav.sidebar a") == [
+        "Home",
+        "All books",
+        "All authors",
+        "All genres",
+        "All languages",
+    ]
     assert tree.css_first("body").attributes.get("hx-boost") == "true"
     scripts = [node.attributes["src"] or "" for node in tree.css("script[src]")]
     assert any(src.startswith("/static/vendor/htmx/htmx.min.js?v=") for src in scripts)

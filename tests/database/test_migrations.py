@@ -49,6 +49,7 @@ def test_migrations_create_every_table_from_an_empty_database(blank_database_url
         "catalog_book_genre",
         "catalog_bookinstance",
         "catalog_version",
+        "catalog_changes",
         "sessions",
         "users",
         "sign_in_failures",

@@ -13,6 +13,10 @@ PAGES = [
     "/catalog/authors/",
     "/catalog/book/1",
     "/catalog/author/1",
+    "/catalog/genres/",
+    "/catalog/genre/1",
+    "/catalog/languages/",
+    "/catalog/language/1",
     "/no/such/page",
 ]
 

@@ -27,6 +27,10 @@ MARKER = "marker-7f3a9c1e-only-in-one-session"
 MARKED_VISITS = 987_654_320  # a visit count no other visitor could reach
 POLL = {"HX-Request": "true"}
 FRAGMENTS = {"/catalog/books/": "book-list", "/catalog/authors/": "author-list"}
+# Lists too short for a second page at the marked visitor's page size.
+SHORT_FRAGMENTS = {"/catalog/genres/": "genre-list", "/catalog/languages/": "language-list"}
+# The librarians' editing pages are never kept (no-store); anyone else is sent away from them.
+EDITING_WORDS = ("/create", "/update", "/delete", "/_check/")
 
 
 @pytest.fixture
@@ -44,6 +48,8 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
         assert isinstance(route, Route)
         if "GET" not in (route.methods or ()) or not route.path.startswith("/catalog/"):
             continue  # the account pages are never kept, and some need a token
+        if any(word in route.path for word in EDITING_WORDS):
+            continue
         path = re.sub(
             r"\{id:\w+\}", str(author_id if "author" in route.path else book_id), route.path
         )
@@ -51,6 +57,8 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
         if path in FRAGMENTS:
             pages.append((path, {"HX-Request": "true", "HX-Target": FRAGMENTS[path]}))
             pages.append((f"{path}?page=2", {}))
+        if path in SHORT_FRAGMENTS:
+            pages.append((path, {"HX-Request": "true", "HX-Target": SHORT_FRAGMENTS[path]}))
     return pages
 
 

@@ -27,7 +27,8 @@ VERSION_AND_COUNTS = """
         (SELECT count(*) FROM catalog_bookinstance) AS copies,
         (SELECT count(*) FROM catalog_bookinstance WHERE status = 'a') AS copies_available,
         (SELECT count(*) FROM catalog_author) AS authors,
-        (SELECT count(*) FROM catalog_genre) AS genres
+        (SELECT count(*) FROM catalog_genre) AS genres,
+        (SELECT count(*) FROM catalog_language) AS languages
 """
 
 
@@ -38,6 +39,7 @@ class CatalogCounts:
     copies_available: int
     authors: int
     genres: int
+    languages: int  # the language list's length (the counts box does not show it)
 
 
 @dataclass(frozen=True)
@@ -77,5 +79,6 @@ class CurrentCatalog:
             copies_available=row["copies_available"],
             authors=row["authors"],
             genres=row["genres"],
+            languages=row["languages"],
         )
         return CatalogState(row["version"], counts)

@@ -46,6 +46,7 @@ author = Table(
     Column("last_name", String(100), nullable=False),
     Column("date_of_birth", Date),
     Column("date_of_death", Date),
+    Column("version", Integer, nullable=False, server_default="1"),  # editing.py: no lost edits
     # The author list's order, and the seed's look-up by name.
     Index("ix_catalog_author_name_order", "last_name", "first_name", "id"),
 )
@@ -55,6 +56,8 @@ genre = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Also the genre list's order (vocabulary.py).
     Index("uq_catalog_genre_name_lower", func.lower("name"), unique=True),
 )
 
@@ -63,6 +66,9 @@ language = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    # "French" and "french" are one language, as for genres; also the language list's order.
+    Index("uq_catalog_language_name_lower", func.lower("name"), unique=True),
 )
 
 book = Table(
@@ -74,11 +80,14 @@ book = Table(
     Column("summary", Text, nullable=False, server_default=""),
     Column("isbn", String(13), nullable=False, unique=True),
     Column("language_id", ForeignKey("catalog_language.id", ondelete="SET NULL")),
+    Column("version", Integer, nullable=False, server_default="1"),
     CheckConstraint("length(isbn) = 13", name="isbn_13_chars"),
     # The book list's order: pages walk this index instead of sorting the table.
     Index("ix_catalog_book_title_order", "title", "id"),
     # An author's books, in the list's order.
     Index("ix_catalog_book_author_order", "author_id", "title", "id"),
+    # A language's books, in the list's order (its page, and what blocks deleting it).
+    Index("ix_catalog_book_language_order", "language_id", "title", "id"),
 )
 
 book_genre = Table(
@@ -86,7 +95,8 @@ book_genre = Table(
     metadata,
     Column("book_id", ForeignKey("catalog_book.id", ondelete="CASCADE"), primary_key=True),
     Column("genre_id", ForeignKey("catalog_genre.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_catalog_book_genre_genre", "genre_id"),
+    # A genre's books by id: its page reads a bounded run of them.
+    Index("ix_catalog_book_genre_genre_id_book_id", "genre_id", "book_id"),
 )
 
 book_instance = Table(
@@ -97,6 +107,7 @@ book_instance = Table(
     Column("imprint", String(200), nullable=False),
     Column("due_back", Date),
     Column("status", String(1), nullable=False, server_default=CopyStatus.MAINTENANCE.value),
+    Column("version", Integer, nullable=False, server_default="1"),
     CheckConstraint("status IN ('m', 'o', 'a', 'r')", name="status_known"),
     # A book's copies in due-back order, and the count of available copies.
     Index("ix_catalog_bookinstance_book_due", "book_id", "due_back", "id"),
@@ -112,4 +123,20 @@ catalog_version = Table(
     Column("version", BigInteger, nullable=False),
     # PostgreSQL's triggers add one per transaction, not per statement: the transaction that did.
     Column("changed_in", BigInteger),
+)
+
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    # Who changed which catalog row, and when: one row per create, update or delete made on the
+    # editing pages (editing.py), written in the change's own transaction.
+    Column("id", Integer, primary_key=True),
+    Column("table_name", String(40), nullable=False),
+    Column("row_id", String(36), nullable=False),  # an integer id, or a copy's UUID
+    Column("action", String(10), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),  # Unix seconds, as the accounts keep time
+    CheckConstraint("action IN ('create', 'update', 'delete')", name="action_known"),
+    # A row's last change: the newest entry of its run in this index.
+    Index("ix_catalog_changes_row", "table_name", "row_id", "id"),
 )

@@ -14,7 +14,12 @@ import sqlite3
 from sqlalchemy.engine import make_url
 
 from locallibrary.database.base import Database, Queries, Row, Values
-from locallibrary.database.errors import DatabaseUnavailable, is_unavailable, one_line
+from locallibrary.database.errors import (
+    DatabaseUnavailable,
+    is_integrity_error,
+    is_unavailable,
+    one_line,
+)
 from locallibrary.database.postgres import PostgresDatabase
 from locallibrary.database.sqlite import SQLiteDatabase
 
@@ -31,6 +36,7 @@ __all__ = [
     "connect",
     "create_database",
     "describe",
+    "is_integrity_error",
     "is_sqlite",
     "is_unavailable",
     "one_line",

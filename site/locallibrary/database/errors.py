@@ -34,3 +34,18 @@ def one_line(error: BaseException) -> str:
     original = getattr(error, "orig", None) or error
     text = str(original).strip()
     return text.splitlines()[0] if text else type(original).__name__
+
+
+def is_integrity_error(error: BaseException) -> str | None:
+    """ "unique" or "foreign key" if `error` is the database refusing a row for that reason."""
+    if isinstance(error, sqlite3.IntegrityError):
+        message = str(error)
+        if message.startswith("UNIQUE constraint failed"):
+            return "unique"
+        if message.startswith("FOREIGN KEY constraint failed"):
+            return "foreign key"
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return "unique"
+    if isinstance(error, asyncpg.ForeignKeyViolationError):
+        return "foreign key"
+    return None

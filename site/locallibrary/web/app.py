@@ -28,10 +28,11 @@ from locallibrary.sessions import (
 )
 from locallibrary.settings import Settings, SettingsError
 from locallibrary.web import errors, heap, views
-from locallibrary.web.access import librarians_only, signed_in_only
+from locallibrary.web.access import Endpoint, librarians_only, signed_in_only
 from locallibrary.web.account_views import AccountViews
 from locallibrary.web.authentication import SessionAuthentication
 from locallibrary.web.compression import Compression
+from locallibrary.web.editing_views import EditingViews
 from locallibrary.web.health import HealthCheck
 from locallibrary.web.loan_views import LoanViews
 from locallibrary.web.page_cache import PageCache
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
     catalog = views.CatalogViews(database, site, PageCache())
+    editing = EditingViews(database, site)
     mailer = mailer_for(settings.mail_url, settings.mail_from)
     throttle = SignInThrottle(database)
     accounts = AccountViews(
@@ -103,6 +105,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/catalog/book/{id:catalog_id}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
             Route("/catalog/author/{id:catalog_id}", catalog.author_detail, name="author_detail"),
+            Route("/catalog/genres/", catalog.genre_list, name="genres"),
+            Route("/catalog/genre/{id:catalog_id}", catalog.genre_detail, name="genre_detail"),
+            Route("/catalog/languages/", catalog.language_list, name="languages"),
+            Route(
+                "/catalog/language/{id:catalog_id}",
+                catalog.language_detail,
+                name="language_detail",
+            ),
             Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
@@ -115,6 +125,37 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 views.dismiss_notice,
                 methods=["POST"],
                 name="dismiss_notice",
+            ),
+            # Librarians edit the catalog (web/editing_views.py): each kind's create, edit and
+            # delete pages, and the checks that the book and author forms make as one types.
+            *[
+                route
+                for kind, id_type in EDITABLE.items()
+                for route in (
+                    staff_route(
+                        f"/catalog/{kind}/create", editing.creating(kind), f"{kind}_create"
+                    ),
+                    staff_route(
+                        f"/catalog/{kind}/{{id:{id_type}}}/update",
+                        editing.updating(kind),
+                        f"{kind}_update",
+                    ),
+                    staff_route(
+                        f"/catalog/{kind}/{{id:{id_type}}}/delete",
+                        editing.deleting(kind),
+                        f"{kind}_delete",
+                    ),
+                )
+            ],
+            staff_route("/catalog/book/_check/isbn", editing.check_isbn, "book_check_isbn", POST),
+            staff_route(
+                "/catalog/book/{id:catalog_id}/_check/isbn",
+                editing.check_isbn,
+                "book_update_check_isbn",
+                POST,
+            ),
+            staff_route(
+                "/catalog/author/_check/dates", editing.check_dates, "author_check_dates", POST
             ),
             Route("/accounts/sign-in", accounts.sign_in, methods=["GET", "POST"], name="sign_in"),
             Route("/accounts/sign-out", accounts.sign_out, methods=["POST"], name="sign_out"),
@@ -227,6 +268,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.secret = secret  # signs what the views sign: `app.state.secret.value`
     app.state.mailer = mailer
     return app
+
+
+# The kinds of catalog row that librarians edit, and the convertor of each one's id.
+EDITABLE = {
+    "author": "catalog_id",
+    "book": "catalog_id",
+    "copy": "uuid",
+    "genre": "catalog_id",
+    "language": "catalog_id",
+}
+GET_AND_POST = ("GET", "POST")
+POST = ("POST",)
+
+
+def staff_route(
+    path: str, endpoint: Endpoint, name: str, methods: tuple[str, ...] = GET_AND_POST
+) -> Route:
+    """A route for librarians only: anyone else is sent to sign in, or gets a 403."""
+    return Route(path, librarians_only(endpoint), methods=list(methods), name=name)
 
 
 def configure_logging() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from locallibrary.catalog import queries, visitor
+from locallibrary.catalog import editing, queries, visitor, vocabulary
 from locallibrary.catalog.page_index import PageIndex
 from locallibrary.catalog.pagination import PER_PAGE_CHOICES, InvalidPage, Page
 from locallibrary.catalog.state import CatalogState, CurrentCatalog
@@ -22,8 +23,22 @@ from locallibrary.web.notice import NOTICE_DISMISSED
 from locallibrary.web.page_cache import PageCache
 from locallibrary.web.templating import Frame, Site, page_response, render
 
+FetchPage = Callable[[Database, PageIndex, int, str | None, int, int], Awaitable[Page[Any]]]
 # The lists whose page size the per-page form sets ("loans" is the desk's All borrowed).
-LISTS = {"books": "book", "authors": "author", "loans": "loan"}
+LISTS = {
+    "books": "book",
+    "authors": "author",
+    "genres": "genre",
+    "languages": "language",
+    "loans": "loan",
+}
+# Each list's page of rows, by its kind.
+FETCH: dict[str, FetchPage] = {
+    "book": queries.book_page,
+    "author": queries.author_page,
+    "genre": vocabulary.term_page,
+    "language": vocabulary.term_page,
+}
 # Where the home page's counts box goes (a comment: autoescaped text can never contain it).
 COUNTS_BOX_SLOT = "<!-- counts box -->"
 
@@ -39,6 +54,8 @@ class CatalogViews:
         self.catalog = CurrentCatalog(database)
         self.books = PageIndex(queries.BOOKS)
         self.authors = PageIndex(queries.AUTHORS)
+        self.genres = PageIndex(vocabulary.GENRES)
+        self.languages = PageIndex(vocabulary.LANGUAGES)
 
     async def index(self, request: Request) -> Response:
         """The home page. It is the same for every visitor with the same recently viewed books
@@ -88,6 +105,15 @@ class CatalogViews:
         state = await self.catalog.state()
         return await self._list_page(request, "authors", state, self.authors, state.counts.authors)
 
+    async def genre_list(self, request: Request) -> Response:
+        state = await self.catalog.state()
+        return await self._list_page(request, "genres", state, self.genres, state.counts.genres)
+
+    async def language_list(self, request: Request) -> Response:
+        state = await self.catalog.state()
+        total = state.counts.languages
+        return await self._list_page(request, "languages", state, self.languages, total)
+
     async def _list_page(
         self, request: Request, name: str, state: CatalogState, index: PageIndex, total: int
     ) -> Response:
@@ -96,7 +122,7 @@ class CatalogViews:
         fragment = "_" if wants_fragment(request, list_id) else ""
         per_page = visitor.per_page(request.session)
         frame = Frame.of(self.site, request)
-        fetch = queries.book_page if kind == "book" else queries.author_page
+        fetch = FETCH[kind]
 
         async def render_list() -> Response:
             try:
@@ -132,10 +158,15 @@ class CatalogViews:
             book = await queries.book_detail(self.database, book_id)
             if book is None:
                 return not_found(request, "There is no book with that number in the catalog.")
-            # The viewer's hold on it: holds move the catalog version too (0006_loans).
             viewer = frame.viewer
+            # The viewer's hold on it: holds move the catalog version too (0006_loans).
             hold = None if viewer is None else await hold_on_book(self.database, viewer.id, book_id)
-            return page_response("catalog/book_detail.html", frame, book=book, hold=hold)
+            # Librarians see who changed the book last; the page is kept per viewer.
+            staff = viewer is not None and viewer.is_librarian
+            changed = await editing.last_change(self.database, "book", book_id) if staff else None
+            return page_response(
+                "catalog/book_detail.html", frame, book=book, hold=hold, last_change=changed
+            )
 
         response = await self.pages.page(request, frame, state, (), render_book)
         if response.status_code == 200:
@@ -156,6 +187,35 @@ class CatalogViews:
             )
 
         return await self.pages.page(request, frame, state, (), render_author)
+
+    async def genre_detail(self, request: Request) -> Response:
+        return await self._term_detail(request, "genre", vocabulary.genre_detail)
+
+    async def language_detail(self, request: Request) -> Response:
+        return await self._term_detail(request, "language", vocabulary.language_detail)
+
+    async def _term_detail(
+        self, request: Request, kind: str, fetch: vocabulary.FetchDetail
+    ) -> Response:
+        term_id: int = request.path_params["id"]
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
+
+        async def render_term() -> Response:
+            detail = await fetch(self.database, term_id)
+            if detail is None:
+                return not_found(request, f"There is no {kind} with that number in the catalog.")
+            return page_response(
+                "catalog/term_detail.html",
+                frame,
+                kind=kind,
+                term=detail.term,
+                books=detail.books,
+                more=detail.more,
+                shown=vocabulary.BOOKS_SHOWN,
+            )
+
+        return await self.pages.page(request, frame, state, (), render_term)
 
 
 def _counts_box(frame: Frame, state: CatalogState, num_visits: int) -> str:

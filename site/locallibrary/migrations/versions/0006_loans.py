@@ -5,7 +5,7 @@ A loan or a hold changes what the catalog's pages show (a copy's status and due 
 triggers of migration 0002: pages kept in memory and the counts stay exact after a change to
 either, however it is made.
 
-Revision ID: 0006_loans
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_loans"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
