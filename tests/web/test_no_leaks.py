@@ -26,7 +26,12 @@ from tests.db import sql
 MARKER = "marker-7f3a9c1e-only-in-one-session"
 MARKED_VISITS = 987_654_320  # a visit count no other visitor could reach
 POLL = {"HX-Request": "true"}
-FRAGMENTS = {"/catalog/books/": "book-list", "/catalog/authors/": "author-list"}
+FRAGMENTS = {
+    "/catalog/books/": "book-list",
+    "/catalog/authors/": "author-list",
+    "/catalog/search": "search-results",  # the empty box: the hint and the recent searches
+}
+SEARCH_RESULTS = "/catalog/search?q=austen"
 
 
 @pytest.fixture
@@ -51,6 +56,8 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
         if path in FRAGMENTS:
             pages.append((path, {"HX-Request": "true", "HX-Target": FRAGMENTS[path]}))
             pages.append((f"{path}?page=2", {}))
+    pages.append((SEARCH_RESULTS, {}))
+    pages.append((SEARCH_RESULTS, {"HX-Request": "true", "HX-Target": "search-results"}))
     return pages
 
 
@@ -60,7 +67,11 @@ def mark_the_session(client: TestClient, database_url: str) -> None:
     client.post("/catalog/preferences/per-page", data={"list": "books", "per_page": "25"})
     key = stored_id(client.cookies["sessionid"])
     [(text,)] = sql(database_url, "SELECT data FROM sessions WHERE key = :key", key=key)
-    data = json.loads(text) | {"secret_note": MARKER, "num_visits": MARKED_VISITS}
+    data = json.loads(text) | {
+        "secret_note": MARKER,
+        "num_visits": MARKED_VISITS,
+        "recent_searches": [MARKER],
+    }
     sql(
         database_url,
         "UPDATE sessions SET data = :data WHERE key = :key",
@@ -91,6 +102,7 @@ def test_no_page_shows_one_visitors_session_to_another(
                 seen[visitor].append(response.text)
     marked = " ".join(seen["marked"])
     assert str(MARKED_VISITS + 1) in marked  # the marked visitor sees their own count
+    assert MARKER in marked  # and their own recent searches, under the empty search box
     for body in seen["other"]:
         assert MARKER not in body
         assert str(MARKED_VISITS + 1) not in body and str(MARKED_VISITS) not in body

@@ -36,6 +36,7 @@ from locallibrary.web.health import HealthCheck
 from locallibrary.web.page_cache import PageCache
 from locallibrary.web.query_string import PercentEncodedQueryString
 from locallibrary.web.refused import RefuseToStart
+from locallibrary.web.search_views import SearchViews
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import Site, environment
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     secret = SiteSecret(settings.secret_key)
 
     site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
-    catalog = views.CatalogViews(database, site, PageCache())
+    pages = PageCache()
+    catalog = views.CatalogViews(database, site, pages)
+    searches = SearchViews(database, site, pages, catalog.catalog)
     mailer = mailer_for(settings.mail_url, settings.mail_from)
     throttle = SignInThrottle(database)
     accounts = AccountViews(
@@ -102,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/catalog/book/{id:catalog_id}", catalog.book_detail, name="book_detail"),
             Route("/catalog/authors/", catalog.author_list, name="authors"),
             Route("/catalog/author/{id:catalog_id}", catalog.author_detail, name="author_detail"),
+            Route("/catalog/search", searches.search, name="search"),
             Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",
