@@ -213,7 +213,7 @@ def test_the_header_box_is_on_every_page_and_live_on_the_search_page(client: Tes
     assert box.attributes.get("value") == "tolk"
     assert box.attributes.get("hx-trigger") == "input changed delay:300ms, search"
     assert box.attributes.get("hx-replace-url") == "true"
-    assert box.attributes.get("hx-sync") == "closest form:replace"
+    assert box.attributes.get("hx-sync") == "closest form:queue last"
     assert box.attributes.get("hx-target") == "#search-results"
 
 
