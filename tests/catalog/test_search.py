@@ -139,6 +139,10 @@ def test_isbn_then_title_then_author_then_genre_then_summary(
         "In the genre",
         "In the summary",
     ]
+    # Every word in the title comes before some of them there (and the rest in the summary).
+    add_book(database_url, "Zebrine", summary="a quagga", isbn="9780000000093")
+    add_book(database_url, "Quagga Zebrine", summary="words", isbn="9780000000109")
+    assert titles(client, "zebrine quagga")[:2] == ["Quagga Zebrine", "Zebrine"]
     # An ISBN comes before books that mention its digits.
     add_book(database_url, "Mentions it", summary="see 9780000000055", isbn="9780000000062")
     assert titles(client, "9780000000055") == ["Zebrine in the title", "Mentions it"]

@@ -8,10 +8,11 @@ in SQL, after `unaccent`, so that no folded character can end the quote). `AND`,
 are words like any other. Every word must match; the last one matches as a prefix too, as the
 visitor may still be typing it. Case and accents are folded by the engines, on both sides.
 
-The ranking, in tiers: a book whose ISBN is the query (13 digits, hyphens and spaces allowed),
-then books with a query word in the title, then in the author's name, then in a genre, then
-the rest (the words are in the summary, or spread over several fields); within a tier, by the
-engine's relevance (`bm25`, `ts_rank`), then by id.
+The ranking, in tiers: a book whose ISBN is the query (13 digits, hyphens and spaces allowed);
+then books with every query word in the title, in the author's name, in the genres; then with
+some query word in the title, in the author's name, in the genres; then the rest (the words are
+in the summary). Within a tier, by the engine's relevance (`bm25` with the title weighted
+most, `ts_rank`), then by id.
 
 A search may match most of the catalog, so it is no bounded read: it runs off the event loop
 (`fetch_all_off_loop`), and the page cache keeps its page until the catalog changes.
@@ -36,7 +37,8 @@ WORD = re.compile(r"[^\W_]+")
 # Page numbers as the lists accept them; the number of results is known only once searched.
 ANY_PAGE_TOTAL = 10**14
 
-TITLE, AUTHOR, GENRES = "title", "author", "genres"
+# The columns of the search document that rank a match, best first; the summary comes last.
+RANKED_COLUMNS = ("title", "author", "genres")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ class Hit:
 
 
 # Both engines': the best tier and score of each match, one page of them in that order with the
-# number of matches, and the page's books with their authors and copies.
+# number of matches, and the page's books with their authors and copies. The copies are joined
+# by book, not counted in a subquery per status: SQLite would walk the status index for that,
+# every available copy of the catalog for each result.
 RANKED_PAGE = """
     best AS (
         SELECT book_id, min(tier) AS tier, max(score) AS score FROM matches GROUP BY book_id
@@ -85,18 +89,17 @@ RANKED_PAGE = """
         LIMIT :limit OFFSET :offset
     )
     SELECT page.total, book.id, book.title, author.id AS author_id, author.first_name,
-           author.last_name,
-           (SELECT count(*) FROM catalog_bookinstance AS copy
-            WHERE copy.book_id = book.id AND copy.status = 'a') AS available,
-           (SELECT count(*) FROM catalog_bookinstance AS copy
-            WHERE copy.book_id = book.id) AS copies
+           author.last_name, count(copy.id) AS copies,
+           coalesce(sum(CASE WHEN copy.status = 'a' THEN 1 ELSE 0 END), 0) AS available
     FROM page
     JOIN catalog_book AS book ON book.id = page.book_id
     LEFT JOIN catalog_author AS author ON author.id = book.author_id
+    LEFT JOIN catalog_bookinstance AS copy ON copy.book_id = book.id
+    GROUP BY page.tier, page.score, page.book_id, page.total, book.id, author.id
     ORDER BY page.tier, page.score DESC, page.book_id
 """
 
-# SQLite: the FTS5 index's matches, each with its tier (a query word in a column: `column : (…)`)
+# SQLite: the FTS5 index's matches, each with its tier (words in a column: `column : (…)`)
 # and its bm25 score (negated: higher is better), and the book whose ISBN the query is.
 SQLITE_SEARCH = (
     """
@@ -104,12 +107,18 @@ SQLITE_SEARCH = (
         SELECT rowid AS book_id,
                CASE
                    WHEN rowid IN (SELECT rowid FROM catalog_search_fts
-                                  WHERE catalog_search_fts MATCH :in_title) THEN 1
+                                  WHERE catalog_search_fts MATCH :all_in_title) THEN 1
                    WHEN rowid IN (SELECT rowid FROM catalog_search_fts
-                                  WHERE catalog_search_fts MATCH :in_author) THEN 2
+                                  WHERE catalog_search_fts MATCH :all_in_author) THEN 2
                    WHEN rowid IN (SELECT rowid FROM catalog_search_fts
-                                  WHERE catalog_search_fts MATCH :in_genres) THEN 3
-                   ELSE 4
+                                  WHERE catalog_search_fts MATCH :all_in_genres) THEN 3
+                   WHEN rowid IN (SELECT rowid FROM catalog_search_fts
+                                  WHERE catalog_search_fts MATCH :in_title) THEN 4
+                   WHEN rowid IN (SELECT rowid FROM catalog_search_fts
+                                  WHERE catalog_search_fts MATCH :in_author) THEN 5
+                   WHEN rowid IN (SELECT rowid FROM catalog_search_fts
+                                  WHERE catalog_search_fts MATCH :in_genres) THEN 6
+                   ELSE 7
                END AS tier,
                -bm25(catalog_search_fts, 8.0, 4.0, 2.0, 1.0) AS score
         FROM catalog_search_fts
@@ -136,6 +145,9 @@ POSTGRES_SEARCH = (
         SELECT to_tsquery('simple', string_agg(
                    lexeme || CASE WHEN prefix = '' THEN '' ELSE ':' || prefix END, ' & '
                )) AS every_word,
+               to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'A', ' & ')) AS all_in_title,
+               to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'B', ' & ')) AS all_in_author,
+               to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'C', ' & ')) AS all_in_genres,
                to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'A', ' | ')) AS in_title,
                to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'B', ' | ')) AS in_author,
                to_tsquery('simple', string_agg(lexeme || ':' || prefix || 'C', ' | ')) AS in_genres
@@ -144,10 +156,13 @@ POSTGRES_SEARCH = (
     matches AS (
         SELECT search.book_id,
                CASE
-                   WHEN search.document @@ queries.in_title THEN 1
-                   WHEN search.document @@ queries.in_author THEN 2
-                   WHEN search.document @@ queries.in_genres THEN 3
-                   ELSE 4
+                   WHEN search.document @@ queries.all_in_title THEN 1
+                   WHEN search.document @@ queries.all_in_author THEN 2
+                   WHEN search.document @@ queries.all_in_genres THEN 3
+                   WHEN search.document @@ queries.in_title THEN 4
+                   WHEN search.document @@ queries.in_author THEN 5
+                   WHEN search.document @@ queries.in_genres THEN 6
+                   ELSE 7
                END AS tier,
                ts_rank(search.document, queries.every_word) AS score
         FROM catalog_search AS search, queries
@@ -165,15 +180,15 @@ def _fts5_term(word: str, prefix: bool) -> str:
 
 
 def sqlite_values(query: SearchQuery) -> dict[str, str]:
-    """The FTS5 queries for `query`: every word, and any word in each ranked column."""
+    """The FTS5 queries for `query`: every word anywhere, every word in each ranked column, and
+    any word in each."""
     last = len(query.words) - 1
     terms = [_fts5_term(word, i == last) for i, word in enumerate(query.words)]
-    any_term = "(" + " OR ".join(terms) + ")"
+    every_term, any_term = "(" + " ".join(terms) + ")", "(" + " OR ".join(terms) + ")"
     return {
         "every_word": " ".join(terms),
-        "in_title": f"{TITLE} : {any_term}",
-        "in_author": f"{AUTHOR} : {any_term}",
-        "in_genres": f"{GENRES} : {any_term}",
+        **{f"all_in_{column}": f"{column} : {every_term}" for column in RANKED_COLUMNS},
+        **{f"in_{column}": f"{column} : {any_term}" for column in RANKED_COLUMNS},
     }
 
 
