@@ -152,12 +152,26 @@ WORKER_ROWS = tuple(
 )
 PG_DATABASE = "locallibrary"
 
+# The search rows' queries, each found in the demo catalog and the synthetic one (or in neither):
+# as a page with the returning browser's cookie, and the prefix as htmx asks while one types.
+SEARCH_QUERIES = {
+    "one word": "peace",
+    "two words": "war peace",
+    "prefix of three letters": "dra",
+    "no results": "qwxzvk",
+}
+SEARCH_ROWS = tuple(f"search ({kind})" for kind in SEARCH_QUERIES)
+SEARCH_CRAWL = "poll under search crawl"
+# What the search crawler asks for: common and rare words, prefixes, several words, nothing.
+CRAWL_QUERIES = ("the", "lo", "dra", "war peace", "peace", "tolkien", "the pic", "qwxzvk")
+
 # Targets: the site's requests/s as a fraction of the ceiling's, measured in the same run.
 RATIO_TARGETS = (
     ("poll", ("poll",), 0.40),
     ("home (returning)", ("home (returning)",), 0.20),
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
+    ("search", SEARCH_ROWS, 0.15),
 )
 # A signed-in browser: its pages as an anonymous browser's, but a request also reads the
 # session's user, and its pages are kept per user. Each is measured right after the anonymous
@@ -180,6 +194,8 @@ ROW_NAMES = (
     "book detail (any book)",
     "book list p1 (uncached)",
     "book list (any middle page)",
+    *SEARCH_ROWS,
+    SEARCH_CRAWL,
     *WORKER_ROWS,
 )
 # A different book on every request: what a page costs when it is not in the page cache. On the
@@ -213,6 +229,9 @@ PAIRS = (
     Pair(HOME_SIGNED_IN, "home (returning)", 0.80),
     Pair(LIST_SIGNED_IN, "book list p1", 0.80),
     Pair(DETAIL_SIGNED_IN, "book detail", 0.80),
+    # Nor a crawler of searches, each of which the site runs afresh (off the event loop).
+    Pair(SEARCH_CRAWL, "poll", 0.80),
+    Pair(SEARCH_CRAWL, "poll", 2.0, metric="p99"),
     Pair(
         "book list (middle)",
         "book list p1",
@@ -222,7 +241,8 @@ PAIRS = (
         "the uncached pair is the target",
     ),
 )
-TAIL_TARGETS = ((ANY_BOOK, 5.0),)  # the row's p99 at most this many times its p50
+# The row's p99 at most this many times its p50.
+TAIL_TARGETS = ((ANY_BOOK, 5.0), *((row, 5.0) for row in SEARCH_ROWS))
 LIST_PER_PAGE = 10  # the site's default page size, which the bench's visitors keep
 MIDDLE_BAND = 0.10  # "a middle page": within this fraction of the page count of the middle one
 ID_SLOT = "{id}"  # in a row's path: wrk puts a random id of the row's range there each time
@@ -1320,7 +1340,38 @@ def plan_for(app: Server, run: SizeRun, database: Path, account: Account) -> lis
             f"{books}?page={ID_SLOT}&nocache={NONCE_SLOT}",
             ids=band,
         ),
+        *search_plans(cookie),
     ]
+
+
+def search_plans(cookie: str) -> list[RowPlan]:
+    """The search rows: each query of SEARCH_QUERIES, and the poll beside a crawler of searches
+    that the page cache has not seen (each one run afresh)."""
+    search = "/catalog/search?q="
+    plans = []
+    for kind, query in SEARCH_QUERIES.items():
+        path = search + urllib.parse.quote_plus(query)
+        headers = {"Cookie": cookie}
+        shown = f"GET {path} + cookie"
+        if kind.startswith("prefix"):  # as htmx asks while the visitor types
+            headers |= {"HX-Request": "true", "HX-Target": "search-results"}
+            headers["HX-Trigger"] = "site-search-q"
+            shown += ", htmx typing"
+        plans.append(RowPlan(f"search ({kind})", shown, path, headers))
+    crawl = Crawl(
+        f"{search}<one of {len(CRAWL_QUERIES)} queries>&nocache=<random>",
+        tuple(f"{search}{urllib.parse.quote_plus(q)}&nocache={NONCE_SLOT}" for q in CRAWL_QUERIES),
+    )
+    plans.append(
+        RowPlan(
+            SEARCH_CRAWL,
+            f"the poll's; beside it {crawl.request}",
+            "/catalog/_counts",
+            {"Cookie": cookie, "HX-Request": "true"},
+            crawl=crawl,
+        )
+    )
+    return plans
 
 
 def worker_plan(app: Server, run: SizeRun, engine: str) -> list[RowPlan]:

@@ -104,7 +104,7 @@ query_bytes = st.one_of(
     st.binary(max_size=16).map(lambda data: data.replace(b" ", b"").replace(b"#", b"")),
 )
 query_key = st.one_of(
-    st.sampled_from([b"page", b"per_page", b"list", b"next", b"v", b"page[]", b""]),
+    st.sampled_from([b"page", b"per_page", b"list", b"next", b"v", b"page[]", b"q", b""]),
     query_bytes,
 )
 query_string = st.one_of(

@@ -26,7 +26,12 @@ from tests.db import sql
 MARKER = "marker-7f3a9c1e-only-in-one-session"
 MARKED_VISITS = 987_654_320  # a visit count no other visitor could reach
 POLL = {"HX-Request": "true"}
-FRAGMENTS = {"/catalog/books/": "book-list", "/catalog/authors/": "author-list"}
+FRAGMENTS = {
+    "/catalog/books/": "book-list",
+    "/catalog/authors/": "author-list",
+    "/catalog/search": "search-results",  # the empty box: the hint and the recent searches
+}
+SEARCH_RESULTS = "/catalog/search?q=austen"
 # Lists too short for a second page at the marked visitor's page size.
 SHORT_FRAGMENTS = {"/catalog/genres/": "genre-list", "/catalog/languages/": "language-list"}
 # The librarians' editing pages are never kept (no-store); anyone else is sent away from them.
@@ -59,6 +64,8 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
             pages.append((f"{path}?page=2", {}))
         if path in SHORT_FRAGMENTS:
             pages.append((path, {"HX-Request": "true", "HX-Target": SHORT_FRAGMENTS[path]}))
+    pages.append((SEARCH_RESULTS, {}))
+    pages.append((SEARCH_RESULTS, {"HX-Request": "true", "HX-Target": "search-results"}))
     return pages
 
 
@@ -68,7 +75,11 @@ def mark_the_session(client: TestClient, database_url: str) -> None:
     client.post("/catalog/preferences/per-page", data={"list": "books", "per_page": "25"})
     key = stored_id(client.cookies["sessionid"])
     [(text,)] = sql(database_url, "SELECT data FROM sessions WHERE key = :key", key=key)
-    data = json.loads(text) | {"secret_note": MARKER, "num_visits": MARKED_VISITS}
+    data = json.loads(text) | {
+        "secret_note": MARKER,
+        "num_visits": MARKED_VISITS,
+        "recent_searches": [MARKER],
+    }
     sql(
         database_url,
         "UPDATE sessions SET data = :data WHERE key = :key",
@@ -99,6 +110,7 @@ def test_no_page_shows_one_visitors_session_to_another(
                 seen[visitor].append(response.text)
     marked = " ".join(seen["marked"])
     assert str(MARKED_VISITS + 1) in marked  # the marked visitor sees their own count
+    assert MARKER in marked  # and their own recent searches, under the empty search box
     for body in seen["other"]:
         assert MARKER not in body
         assert str(MARKED_VISITS + 1) not in body and str(MARKED_VISITS) not in body

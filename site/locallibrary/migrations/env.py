@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from locallibrary.accounts.tables import metadata as accounts_metadata
+from locallibrary.catalog.tables import declared_or_unknown
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.loans.tables import metadata as loans_metadata
 from locallibrary.secret_key import metadata as secret_metadata
@@ -29,6 +30,7 @@ def run_migrations(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=declared_or_unknown,
     )
     with context.begin_transaction():
         context.run_migrations()

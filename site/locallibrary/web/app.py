@@ -38,6 +38,7 @@ from locallibrary.web.loan_views import LoanViews
 from locallibrary.web.page_cache import PageCache
 from locallibrary.web.query_string import PercentEncodedQueryString
 from locallibrary.web.refused import RefuseToStart
+from locallibrary.web.search_views import SearchViews
 from locallibrary.web.security import CrossOriginProtection, SecurityHeaders
 from locallibrary.web.static import StaticFiles
 from locallibrary.web.templating import Site, environment
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     secret = SiteSecret(settings.secret_key)
 
     site = Site(notice=settings.notice, poll_milliseconds=int(settings.counts_poll_seconds * 1000))
-    catalog = views.CatalogViews(database, site, PageCache())
+    pages = PageCache()
+    catalog = views.CatalogViews(database, site, pages)
+    searches = SearchViews(database, site, pages, catalog.catalog)
     editing = EditingViews(database, site)
     mailer = mailer_for(settings.mail_url, settings.mail_from)
     throttle = SignInThrottle(database)
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 catalog.language_detail,
                 name="language_detail",
             ),
+            Route("/catalog/search", searches.search, name="search"),
             Route("/", views.home_redirect),
             Route(
                 "/catalog/preferences/per-page",

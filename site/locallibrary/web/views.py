@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -235,10 +236,14 @@ async def set_per_page(request: Request) -> Response:
     async with request.form(max_files=0) as form:
         list_name = form.get("list")
         per_page = next((n for n in PER_PAGE_CHOICES if str(n) == form.get("per_page")), None)
-    if list_name not in LISTS or per_page is None:
+        query = form.get("q")
+    if (list_name not in LISTS and list_name != "search") or per_page is None:
         return error_page(request, 400, "Choose how many results to show per page from the list.")
     request.session[visitor.PER_PAGE] = per_page
-    return see_other(request.url_for(str(list_name)).path)
+    path = request.url_for(str(list_name)).path
+    if list_name == "search" and isinstance(query, str):  # back to the same search's results
+        path += "?" + urlencode({"q": query})
+    return see_other(path)
 
 
 async def dismiss_notice(request: Request) -> Response:
