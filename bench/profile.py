@@ -4,7 +4,8 @@
 
 ROW is one of: home-returning, home-first, poll, list, list-deep, detail, and home-signed-in,
 list-signed-in, detail-signed-in (a browser signed in to an account made in the database copy,
-as bench/run.py's signed-in rows). The site runs as in bench/run.py (production settings, one
+as bench/run.py's signed-in rows), and my-loans, all-borrowed (bench/run.py's loans rows: the
+patron's and the librarian's, with the loans bench/lend.py lends in the copy). The site runs as in bench/run.py (production settings, one
 uvicorn worker, a fresh copy of the cached seeded file);
 wrk loads ROW while `py-spy record --format raw --threads --nonblocking` samples the server
 (on-CPU samples only), and /proc says how much CPU each thread used meanwhile. The collapsed
@@ -32,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench  # noqa: E402  (bench/run.py)
 
-SIGNED_IN_ROWS = ("home-signed-in", "list-signed-in", "detail-signed-in")
+LOAN_ROWS = ("my-loans", "all-borrowed")
+SIGNED_IN_ROWS = ("home-signed-in", "list-signed-in", "detail-signed-in", *LOAN_ROWS)
 ROWS = ("home-returning", "home-first", "poll", "list", "list-deep", "detail", *SIGNED_IN_ROWS)
 CLOCK_TICKS = bench.CLOCK_TICKS
 process_cpu = bench.process_cpu
@@ -88,6 +90,8 @@ def request_for(row: str, base: str, account: bench.Account) -> tuple[str, dict[
         "home-signed-in": ("/catalog/", signed_in),
         "list-signed-in": ("/catalog/books/", signed_in),
         "detail-signed-in": (detail, signed_in),
+        "my-loans": ("/loans/mine/", signed_in),
+        "all-borrowed": ("/loans/", signed_in),
     }[row]
 
 
@@ -221,7 +225,13 @@ def main() -> int:
     log = bench.Log()
     database = bench.prepare_database(args.size, log)
     account = bench.Account.new()
-    if args.row in SIGNED_IN_ROWS:
+    if args.row in LOAN_ROWS:
+        patron, librarian = bench.Account.borrower(), bench.Account.desk()
+        for lender in (patron, librarian):
+            bench.create_account(database, lender, log)
+        bench.lend_loans(database, patron, librarian, log)
+        account = patron if args.row == "my-loans" else librarian
+    elif args.row in SIGNED_IN_ROWS:
         bench.create_account(database, account, log)
     env = bench.site_env(database)
     env["SECRET_KEY"] = secrets.token_urlsafe(32)

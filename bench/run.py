@@ -99,6 +99,7 @@ PACKAGE = ROOT / "site" / "locallibrary"
 TMP = BENCH / "tmp"
 RESULTS = BENCH / "results"
 LUA = BENCH / "report.lua"
+LOANS_SCRIPT = BENCH / "lend.py"
 WRK = "/usr/bin/wrk"
 HOST = "127.0.0.1"  # load never leaves loopback
 
@@ -106,6 +107,7 @@ HOST = "127.0.0.1"  # load never leaves loopback
 MIGRATE_TIMEOUT = 180
 SEED_TIMEOUT = 1200
 CREATEUSER_TIMEOUT = 60
+LEND_TIMEOUT = 300
 READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 HTTP_TIMEOUT = 10
@@ -164,6 +166,12 @@ SEARCH_ROWS = tuple(f"search ({kind})" for kind in SEARCH_QUERIES)
 SEARCH_CRAWL = "poll under search crawl"
 # What the search crawler asks for: common and rare words, prefixes, several words, nothing.
 CRAWL_QUERIES = ("the", "lo", "dra", "war peace", "peace", "tolkien", "the pic", "qwxzvk")
+# The loans' pages, which no cache keeps: a patron's own loans, and the librarian's first page
+# of every open loan. Their loans are lent in the run's copy (bench/lend.py), only when one of
+# these rows runs, so that the other rows' preparation does not wait for them.
+MY_LOANS = "my borrowed books"
+ALL_BORROWED = "all borrowed"
+LOAN_ROWS = (MY_LOANS, ALL_BORROWED)
 
 # Targets: the site's requests/s as a fraction of the ceiling's, measured in the same run.
 RATIO_TARGETS = (
@@ -172,6 +180,8 @@ RATIO_TARGETS = (
     ("book list", ("book list p1", "book list deep"), 0.25),
     ("book detail", ("book detail",), 0.25),
     ("search", SEARCH_ROWS, 0.15),
+    (MY_LOANS, (MY_LOANS,), 0.15),
+    (ALL_BORROWED, (ALL_BORROWED,), 0.15),
 )
 # A signed-in browser: its pages as an anonymous browser's, but a request also reads the
 # session's user, and its pages are kept per user. Each is measured right after the anonymous
@@ -196,6 +206,7 @@ ROW_NAMES = (
     "book list (any middle page)",
     *SEARCH_ROWS,
     SEARCH_CRAWL,
+    *LOAN_ROWS,
     *WORKER_ROWS,
 )
 # A different book on every request: what a page costs when it is not in the page cache. On the
@@ -376,16 +387,28 @@ def prepare_database(size: str, log: Log, copy: str = "run") -> Path:
 
 @dataclass(frozen=True)
 class Account:
-    """The signed-in browser's account, made anew in each run's copy of the database."""
+    """A signed-in browser's account, made anew in each run's copy of the database."""
 
     email: str
     name: str
     password: str = field(repr=False)
+    librarian: bool = False
 
+    # Names that appear nowhere else on a page, so that finding one says who is signed in.
     @classmethod
     def new(cls) -> Account:
-        # A name that appears nowhere else on a page, so that finding it says who is signed in.
+        """The reader of the signed-in catalog rows."""
         return cls("bench-reader@example.org", "Bench Reader", secrets.token_urlsafe(24))
+
+    @classmethod
+    def borrower(cls) -> Account:
+        """The patron of "my borrowed books", who borrows LOANS_SCRIPT's patron loans."""
+        return cls("bench-borrower@example.org", "Bench Borrower", secrets.token_urlsafe(24))
+
+    @classmethod
+    def desk(cls) -> Account:
+        """The librarian of "all borrowed", who lends every loan."""
+        return cls("bench-desk@example.org", "Bench Desk", secrets.token_urlsafe(24), True)
 
 
 PASSWORD_VARIABLE = "LOCALLIBRARY_PASSWORD"  # where `locallibrary createuser` reads it from
@@ -393,12 +416,52 @@ PASSWORD_VARIABLE = "LOCALLIBRARY_PASSWORD"  # where `locallibrary createuser` r
 
 def create_account(database: Path, account: Account, log: Log) -> None:
     cli(
-        ["createuser", account.email, "--name", account.name],
+        ["createuser", account.email, "--name", account.name]
+        + (["--librarian"] if account.librarian else []),
         database,
         CREATEUSER_TIMEOUT,
         log,
         {PASSWORD_VARIABLE: account.password},
     )
+
+
+def lend_loans(database: Path, patron: Account, librarian: Account, log: Log) -> None:
+    """The loans rows' open loans, lent by `librarian` through the site's desk (bench/lend.py
+    says how many, and to whom); both accounts must be in `database` already."""
+    shown = f"bench/lend.py {patron.email} {librarian.email}"
+    log.say(f"$ {shown}   (DATABASE_URL={database_url(database.relative_to(ROOT))})")
+    command = [sys.executable, str(LOANS_SCRIPT), patron.email, librarian.email]
+    try:
+        done = subprocess.run(
+            command,
+            env=site_env(database),
+            cwd=TMP,
+            check=True,
+            timeout=LEND_TIMEOUT,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"`{shown}` took longer than {LEND_TIMEOUT} s") from error
+    except subprocess.CalledProcessError as error:
+        raise BenchError(
+            f"`{shown}` failed (exit {error.returncode}): {error.stderr.strip()[-2000:]}"
+        ) from error
+    log.say(done.stdout.strip())
+
+
+def open_loans(database: Path, patron: Account) -> tuple[int, int]:
+    """(every open loan, the patron's) in the database."""
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        every, mine = conn.execute(
+            "SELECT count(*), coalesce(sum(users.email = ?), 0) FROM loans"
+            " JOIN users ON users.id = loans.patron_id WHERE loans.returned_at IS NULL",
+            (patron.email,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(every), int(mine)
 
 
 def discard_database(path: Path) -> None:
@@ -1268,10 +1331,17 @@ def middle_pages(database: Path, shown_pages: int) -> tuple[int, tuple[int, int]
     return middle, (max(1, middle - spread), min(pages, middle + spread))
 
 
-def plan_for(app: Server, run: SizeRun, database: Path, account: Account) -> list[RowPlan]:
+def plan_for(
+    app: Server,
+    run: SizeRun,
+    database: Path,
+    account: Account,
+    lenders: tuple[Account, Account] | None,
+) -> list[RowPlan]:
     """The site's rows, with what they need found on the running site: a stored session's
     cookie, a signed-in one's (as `account`, which the database holds), the last page of the
-    book list, a book that exists."""
+    book list, a book that exists; and with `lenders` (the patron and the librarian of the
+    loans lent in the database), the loans rows."""
     cookie, steps = returning_cookie(app.base)
     run.notes += [f"returning browser: {s}" for s in steps]
     signed_in, steps = signed_in_cookie(app.base, account)
@@ -1341,6 +1411,45 @@ def plan_for(app: Server, run: SizeRun, database: Path, account: Account) -> lis
             ids=band,
         ),
         *search_plans(cookie),
+        *(loan_plans(app, run, database, *lenders) if lenders is not None else []),
+    ]
+
+
+def loan_plans(
+    app: Server, run: SizeRun, database: Path, patron: Account, librarian: Account
+) -> list[RowPlan]:
+    """The loans rows, signed in as the patron and as the librarian, once their pages are seen
+    to list what the database holds: all the patron's open loans, and a full first page of
+    every open loan with as many pages as there are loans."""
+    every, mine = open_loans(database, patron)
+    cookies = {}
+    for who in (patron, librarian):
+        cookies[who], steps = signed_in_cookie(app.base, who)
+        run.notes += [f"signed-in {'librarian' if who.librarian else 'patron'}: {s}" for s in steps]
+    status, page = get(app.base + "/loans/mine/", {"Cookie": cookies[patron]})
+    shown = page.count('class="due"')
+    if status != 200 or shown != mine:
+        raise BenchError(f"/loans/mine/ gave {status} with {shown} due dates, not {mine}")
+    status, page = get(app.base + "/loans/", {"Cookie": cookies[librarian]})
+    pages = math.ceil(every / LIST_PER_PAGE)
+    shown = page.count('<td class="due">')
+    paged = pages == 1 or f"Page 1 of {pages}<" in page  # one page goes without pagination
+    if status != 200 or not paged or shown != min(every, LIST_PER_PAGE):
+        raise BenchError(f"/loans/ gave {status} with {shown} rows, not page 1 of {pages}")
+    run.notes.append(f"open loans: {every:,}, {mine} of them {patron.email}'s")
+    return [
+        RowPlan(
+            MY_LOANS,
+            f"GET /loans/mine/ + signed-in patron's cookie ({mine} open loans)",
+            "/loans/mine/",
+            {"Cookie": cookies[patron]},
+        ),
+        RowPlan(
+            ALL_BORROWED,
+            f"GET /loans/ + signed-in librarian's cookie ({every:,} open loans)",
+            "/loans/",
+            {"Cookie": cookies[librarian]},
+        ),
     ]
 
 
@@ -1476,6 +1585,12 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
         # By size and by who uses it: "run" the one-worker site, an engine the workers' site.
         databases: dict[tuple[str, str], Path | postgres_server.Cluster] = {}
         account = Account.new()
+        # Lent only for the loans rows: on a large catalog, lending takes seconds.
+        lenders = (
+            (Account.borrower(), Account.desk())
+            if any(wanted(args, name) for name in LOAN_ROWS)
+            else None
+        )
         for size in args.sizes:
             log.say(f"\n## Catalog: {size}\n")
             for key, copy, needed in (
@@ -1486,8 +1601,12 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
                     path = prepare_database(size, log, copy)
                     servers.callback(discard_database, path)  # after its server stopped
                     databases[(size, key)] = path
-                    if key == "run":  # the signed-in rows' account, before the site opens the file
+                    if key == "run":  # the signed-in rows' accounts, before the site opens the file
                         create_account(path, account, log)
+                        if lenders is not None:
+                            for lender in lenders:
+                                create_account(path, lender, log)
+                            lend_loans(path, *lenders, log)
             if bindir is not None:
                 databases[(size, "postgresql")] = prepare_postgres(size, bindir, log, servers)
         log.say("")
@@ -1510,7 +1629,7 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
             if first is not None:
                 assert isinstance(first, Path)
                 app = start_site(servers, f"site-{run.size}", first)
-                plans = plan_for(app, run, first, account)
+                plans = plan_for(app, run, first, account, lenders)
                 sites[run.size].append(Site(app, plans, first, count_sessions(first)))
             for engine in engines:
                 database = databases[(run.size, engine)]

@@ -2,8 +2,8 @@
 
 A read outside a transaction runs on the event loop itself on SQLite (database/sqlite.py), so
 it must be bounded: a point lookup by key or a walk along an index for a page. Each statement
-in `queries.BOUNDED_READS` (and the catalog version read by every request) is explained on the
-seeded demo catalog, on each engine:
+in `queries.BOUNDED_READS` (and the catalog version read by every request, the session read by
+every request with a cookie) is explained on the seeded demo catalog, on each engine:
 
 - SQLite: `EXPLAIN QUERY PLAN`; a `SCAN` of anything, a `TEMP B-TREE` (a sort) or an
   `AUTOMATIC` index (built by scanning a table) is a failure. `SEARCH … USING INDEX / INTEGER
@@ -16,12 +16,15 @@ seeded demo catalog, on each engine:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from locallibrary.accounts import throttle, users
 from locallibrary.catalog import editing, queries, vocabulary
@@ -30,9 +33,13 @@ from locallibrary.catalog.pagination import page_count
 from locallibrary.catalog.state import VERSION
 from locallibrary.database import Database
 from locallibrary.database.sqlite import SQLiteDatabase
+from locallibrary.loans import desk
 from locallibrary.loans import queries as loan_queries
+from locallibrary.sessions.stores import database as session_store
+from tests.accounts.helpers import ANN, LIBBY, Account, add_account, sign_in
 from tests.conftest import DatabaseFactory
 from tests.db import with_database
+from tests.loans.helpers import available_copy
 
 READS: dict[str, tuple[str, Any]] = {
     **queries.BOUNDED_READS,
@@ -42,6 +49,8 @@ READS: dict[str, tuple[str, Any]] = {
     **throttle.BOUNDED_READS,
     **loan_queries.BOUNDED_READS,
     "catalog version": (VERSION, {}),
+    # The session store's one read outside a transaction, by its primary key.
+    "a session": (session_store.LOAD, {"key": "0" * 64, "now": 0}),
 }
 
 # The one scan allowed, and only in these statements: the `LIMIT 1 OFFSET :skip` subquery that
@@ -212,3 +221,48 @@ def test_a_page_steps_over_fewer_index_entries_than_the_page_index_spacing(
     assert total > 3 * per_page
     assert len(offsets) == page_count(total, per_page)  # one statement a page, each traced
     assert 0 < max(offsets) < every
+
+
+class RecordingReader:
+    """SQLite's reader connection, noting each statement run on it: the reads made on the
+    event loop (database/sqlite.py)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, values: Any = ()) -> sqlite3.Cursor:
+        self.statements.append(sql)
+        return self.connection.execute(sql, values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"])  # the engine whose reads run on the loop
+@pytest.mark.parametrize(
+    ("account", "path"), [(ANN, "/loans/mine/"), (LIBBY, "/loans/")], ids=["mine", "all"]
+)
+def test_the_loans_pages_read_on_the_event_loop_only_statements_checked_here(
+    client: TestClient, database_url: str, account: Account, path: str
+) -> None:
+    """The benchmark's loans rows, "my borrowed books" and "all borrowed": every statement that
+    the page runs on the loop for a signed-in browser (its session and user too) is one whose
+    plan is checked above."""
+    patron = add_account(database_url, ANN)
+    librarian = add_account(database_url, LIBBY) if account is LIBBY else patron
+    copy_id, _ = available_copy(database_url)
+    due = dt.date.today() + dt.timedelta(days=21)
+    with_database(database_url, lambda db: desk.lend(db, copy_id, patron, due, librarian))
+    assert sign_in(client, account).status_code == 303
+    assert client.get(path).status_code == 200  # what is read once per catalog version, read
+    database = client.app.state.catalog.database  # type: ignore[attr-defined]
+    assert isinstance(database, SQLiteDatabase)
+    reader = database._reader = RecordingReader(database.reader)  # type: ignore[assignment]
+
+    response = client.get(path)
+
+    assert response.status_code == 200 and 'class="due"' in response.text  # the loan, shown
+    checked = {" ".join(sql.split()) for sql, _ in READS.values()}
+    unchecked = [sql for sql in reader.statements if " ".join(sql.split()) not in checked]
+    assert reader.statements and unchecked == [], unchecked
