@@ -73,6 +73,7 @@ import platform
 import re
 import resource
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -298,7 +299,7 @@ def cli(
     """`locallibrary ARGS` on `database`; `secrets_env` (a password) goes into its environment,
     never into its argv (which any user of the machine can read) or the log."""
     command = [sys.executable, "-m", "locallibrary", *args]
-    shown = f"locallibrary {' '.join(args)}"
+    shown = f"locallibrary {shlex.join(args)}"
     where = database.relative_to(ROOT) if isinstance(database, Path) else database
     log.say(f"$ {shown}   (DATABASE_URL={database_url(where)})")
     env = site_env(database) | (secrets_env or {})
