@@ -73,6 +73,7 @@ import platform
 import re
 import resource
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -329,7 +330,7 @@ def cli(
     """`locallibrary ARGS` on `database`; `secrets_env` (a password) goes into its environment,
     never into its argv (which any user of the machine can read) or the log."""
     command = [sys.executable, "-m", "locallibrary", *args]
-    shown = f"locallibrary {' '.join(args)}"
+    shown = f"locallibrary {shlex.join(args)}"
     where = database.relative_to(ROOT) if isinstance(database, Path) else database
     log.say(f"$ {shown}   (DATABASE_URL={database_url(where)})")
     env = site_env(database) | (secrets_env or {})
@@ -748,6 +749,19 @@ class Server:
             # server still holds the group's id, so that the id names no one else's.
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=STOP_TIMEOUT)
+
+
+def restart_peak_rss(server: Server) -> int | None:
+    """Make the one-worker server's peak RSS (VmHWM) start again from its present RSS, and
+    return the peak so far in kB; None where the kernel does not let us (the peak then stays)."""
+    before = read_status_kb(server.pid, "VmHWM")
+    if before is None:  # no peak kept: the rows' RSS is sampled (RssSampler) from their start
+        return None
+    try:
+        Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # 5: reset the peak RSS
+    except OSError:
+        return None
+    return before
 
 
 @contextmanager
@@ -1630,6 +1644,17 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
                 assert isinstance(first, Path)
                 app = start_site(servers, f"site-{run.size}", first)
                 plans = plan_for(app, run, first, account, lenders)
+                # The sign-in's password check (Argon2, tens of MiB by design, freed at once) is
+                # the set-up's, not the load's: the peak RSS target is about what the rows use.
+                peak = restart_peak_rss(app)
+                run.notes.append(
+                    f"peak RSS of {app.name} after the set-up, sign-in included: "
+                    + (
+                        f"{peak / 1024:.0f} MB, restarted from the present RSS before the rows"
+                        if peak is not None
+                        else "not restartable here (the rows' peak RSS may include it)"
+                    )
+                )
                 sites[run.size].append(Site(app, plans, first, count_sessions(first)))
             for engine in engines:
                 database = databases[(run.size, engine)]
