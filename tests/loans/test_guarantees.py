@@ -220,3 +220,50 @@ def test_a_loan_and_a_return_count_on_the_next_request_in_every_worker(
         assert available_count(worker) == before
         assert home_available_count(worker) == before
         assert "Available" in copy_statuses(worker, book_id)
+
+
+def all_borrowed_rows(worker: LiveServer, cookies: dict[str, str]) -> list[list[str]]:
+    """All borrowed's rows as the librarian sees them: title, borrower and due date."""
+    page = parse(httpx.get(f"{worker.url}/loans/", cookies=cookies).text)
+    return [[text(cell) for cell in row.css("td")[1:4]] for row in page.css("table.loans tbody tr")]
+
+
+def my_loan_titles(worker: LiveServer, cookies: dict[str, str]) -> list[str]:
+    return texts(
+        parse(httpx.get(f"{worker.url}/loans/mine/", cookies=cookies).text), ".my-loans li > a"
+    )
+
+
+def test_the_kept_loans_pages_show_each_change_on_the_next_request_in_every_worker(
+    workers: list[LiveServer], database_url: str
+) -> None:
+    """All borrowed and My borrowed books are kept in memory per viewer; a loan, a renewal, a
+    borrower's new name and a return, made by the desk or in plain SQL, show at once."""
+    copy_id, book_id = book_with_one_copy_left(database_url)
+    [(title,)] = sql(database_url, "SELECT title FROM catalog_book WHERE id = :id", id=book_id)
+    librarian = librarian_cookies(database_url, workers[0])
+    [patron] = add_patrons(database_url, 1)
+    borrower = signed_in_session(workers[0], patron)
+
+    def kept_everywhere() -> list[tuple[list[list[str]], list[str]]]:
+        seen = []
+        for worker in workers:  # each page read twice: the second from memory
+            for _ in range(2):
+                rows, mine = all_borrowed_rows(worker, librarian), my_loan_titles(worker, borrower)
+            seen.append((rows, mine))
+        return seen
+
+    assert all(rows == [] and title not in mine for rows, mine in kept_everywhere())
+    loan_id = with_database(
+        database_url, lambda db: desk.lend(db, copy_id, patron, IN_THREE_WEEKS, patron)
+    )
+    due = f"{IN_THREE_WEEKS:%-d %b %Y}"
+    assert kept_everywhere() == [([[title, "Patron Number0", due]], [title])] * len(workers)
+    sql(database_url, "UPDATE loans SET due_back = :d WHERE id = :id", d=IN_FOUR_WEEKS, id=loan_id)
+    renewed = [[title, "Patron Number0", f"{IN_FOUR_WEEKS:%-d %b %Y}"]]
+    assert [rows for rows, _ in kept_everywhere()] == [renewed] * len(workers)
+    sql(database_url, "UPDATE users SET name = 'Patricia Renamed' WHERE id = :id", id=patron)
+    for worker in workers:
+        assert [row[1] for row in all_borrowed_rows(worker, librarian)] == ["Patricia Renamed"]
+    with_database(database_url, lambda db: desk.mark_returned(db, [loan_id]))
+    assert all(rows == [] and title not in mine for rows, mine in kept_everywhere())

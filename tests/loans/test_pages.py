@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from locallibrary.loans import desk
+from locallibrary.web import loan_views
 from tests.accounts.helpers import ANN, BOB, LIBBY, add_account, sign_in
 from tests.db import sql, with_database
 from tests.html import parse, text, texts
@@ -262,3 +263,22 @@ def test_the_calendar_holds_the_patrons_due_dates(
     assert all(len(line.encode()) <= 75 for line in lines)
     sign_in(client, BOB)
     assert "BEGIN:VEVENT" not in client.get("/loans/mine/due-dates.ics").text
+
+
+def test_a_kept_loans_page_marks_the_loans_due_yesterday_overdue_the_next_day(
+    librarian: TestClient,
+    database_url: str,
+    accounts: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pages kept in memory are kept per day: what is overdue moves at midnight."""
+    copy_id, _ = available_copy(database_url)
+    lend_directly(database_url, copy_id, accounts[ANN.name], TODAY)
+    for _ in range(2):  # the second from memory
+        assert texts(parse(librarian.get("/loans/").text), "table.loans td.due") == [
+            f"{TODAY:%-d %b %Y}"
+        ]
+    monkeypatch.setattr(loan_views, "today", lambda: TODAY + dt.timedelta(days=1))
+    assert texts(parse(librarian.get("/loans/").text), "table.loans td.due") == [
+        f"{TODAY:%-d %b %Y} Overdue"
+    ]

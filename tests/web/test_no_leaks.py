@@ -3,7 +3,8 @@
 Templates are rendered from an explicit context (web/templating.py): their own content and a
 frame, never the request, the session or the settings. These tests put unique markers in one
 visitor's session and show that no page any other visitor gets contains them, on every page
-the page cache keeps, whichever of the two asks first.
+the page cache keeps, whichever of the two asks first; and that each patron's kept "My borrowed
+books" is their own.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from locallibrary.loans import desk
 from locallibrary.sessions.keys import stored_id
 from locallibrary.settings import TEMPLATES_DIR, Settings
 from locallibrary.web.app import create_app
 from tests.accounts.helpers import ANN, BOB, add_account, sign_in
-from tests.db import sql
+from tests.db import sql, with_database
+from tests.loans.helpers import IN_THREE_WEEKS, available_copy
 
 MARKER = "marker-7f3a9c1e-only-in-one-session"
 MARKED_VISITS = 987_654_320  # a visit count no other visitor could reach
@@ -154,3 +157,38 @@ def test_templates_name_no_request_session_or_settings() -> None:
         if forbidden.search(re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S))
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("ann_first", [True, False], ids=["Ann first", "Bob first"])
+def test_my_borrowed_books_kept_in_memory_are_each_patrons_own(
+    app_client: TestClient, database_url: str, ann_first: bool
+) -> None:
+    """ "My borrowed books" is kept per viewer: Bob never gets Ann's loans, nor her name."""
+    accounts = {"ann": add_account(database_url, ANN), "bob": add_account(database_url, BOB)}
+    titles = {}
+    for offset, name in enumerate(("ann", "bob")):
+        copy_id, book_id = available_copy(database_url, offset)
+        with_database(
+            database_url,
+            lambda db, c=copy_id, p=accounts[name]: desk.lend(db, c, p, IN_THREE_WEEKS, p),
+        )
+        [(titles[name],)] = sql(
+            database_url, "SELECT title FROM catalog_book WHERE id = :id", id=book_id
+        )
+    assert titles["ann"] != titles["bob"]
+    jars: dict[str, httpx2.Cookies] = {}
+    for name, account in (("ann", ANN), ("bob", BOB)):
+        app_client.cookies = httpx2.Cookies()
+        assert sign_in(app_client, account).status_code == 303
+        jars[name] = app_client.cookies
+    seen: dict[str, list[str]] = {"ann": [], "bob": []}
+    for _ in range(2):  # the second round comes from memory
+        for name in ("ann", "bob") if ann_first else ("bob", "ann"):
+            app_client.cookies = jars[name]
+            response = app_client.get("/loans/mine/")
+            assert response.status_code == 200
+            seen[name].append(response.text)
+    assert all(titles["ann"] in body and ANN.name in body for body in seen["ann"])
+    for body in seen["bob"]:
+        assert titles["bob"] in body
+        assert titles["ann"] not in body and ANN.name not in body and ANN.email not in body

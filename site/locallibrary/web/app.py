@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     accounts = AccountViews(
         database, site, session_store, throttle, mailer, secret, settings.site_url
     )
-    loans = LoanViews(database, site, catalog.catalog)
+    loans = LoanViews(database, site, catalog.catalog, pages)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

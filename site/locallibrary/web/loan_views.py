@@ -2,8 +2,12 @@
 borrowed books and history, holds, the due-dates calendar).
 
 Every form posts and redirects (post/redirect/get), so each works without JavaScript; with htmx,
-"mark returned" swaps only the list and the due date is checked as it is typed. These pages are
-per user and change with every loan: no cache keeps them, the browser's included.
+"mark returned" swaps only the list and the due date is checked as it is typed.
+
+"All borrowed" and "My borrowed books" are kept in the page cache (web/page_cache.py) like the
+catalog's pages: every change to a loan or a hold moves the catalog version (0006_loans), and so
+does a new name or email of a user, or a deleted user (0009_users_shown_on_loans). Their key
+holds the viewer and today's date, which decides what is overdue. No browser keeps them.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from locallibrary.web.errors import error_page, not_found
 from locallibrary.web.forms import local_path, see_other
 from locallibrary.web.htmx import FRAGMENT_VARY, wants_fragment
 from locallibrary.web.loan_forms import LendForm, RenewForm, ReturnForm
+from locallibrary.web.page_cache import PageCache
 from locallibrary.web.templating import Frame, Site, page_response, render
 
 LOAN_LIST_ID = "loan-list"
@@ -38,11 +43,19 @@ PATRON_DONE = {
 }
 
 
+def today() -> dt.date:
+    """The library's date: what is overdue, and the kept pages' key."""
+    return dt.date.today()
+
+
 class LoanViews:
-    def __init__(self, database: Database, site: Site, catalog: CurrentCatalog) -> None:
+    def __init__(
+        self, database: Database, site: Site, catalog: CurrentCatalog, pages: PageCache
+    ) -> None:
         self.database = database
         self.site = site
         self.catalog = catalog
+        self.pages = pages
         self.open_loans = PageIndex(queries.OPEN_LOANS)
         self.open_loan_count = queries.OpenLoanCount()
 
@@ -50,7 +63,7 @@ class LoanViews:
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> Response:
         frame = Frame.of(self.site, request)
-        response = page_response(template, frame, status_code, today=dt.date.today(), **context)
+        response = page_response(template, frame, status_code, today=today(), **context)
         response.headers.update(NO_STORE)
         return response
 
@@ -99,31 +112,39 @@ class LoanViews:
     async def all_borrowed(self, request: Request) -> Response:
         """Every open loan by due date, a page at a time, as the visitor's page size says."""
         state = await self.catalog.state()
-        total = await self.open_loan_count.count(self.database, state.version)
         per_page = visitor.per_page(request.session)
-        raw_page = request.query_params.get("page")
-        returned = _small_number(request.query_params.get("returned"))
-        if returned is not None and raw_page and raw_page.isdigit():
-            # Back from marking loans returned: the list may have fewer pages now.
-            raw_page = str(min(int(raw_page[:9]), page_count(total, per_page)))
-        try:
-            page = await queries.open_loans_page(
-                self.database, self.open_loans, state.version, raw_page, per_page, total
-            )
-        except InvalidPage as invalid:
-            return not_found(request, str(invalid))
-        renewed = await self._loan_from_query(request, "renewed")
         fragment = "_" if wants_fragment(request, LOAN_LIST_ID) else ""
-        response = self._page(
-            request,
-            f"loans/{fragment}loan_list.html",
-            page=page,
-            list_id=LOAN_LIST_ID,
-            list_name="loans",
-            per_page_choices=PER_PAGE_CHOICES,
-            returned=returned,
-            renewed=renewed,
-        )
+        frame = Frame.of(self.site, request)
+        date = today()
+
+        async def render_list() -> Response:
+            total = await self.open_loan_count.count(self.database, state.version)
+            raw_page = request.query_params.get("page")
+            returned = _small_number(request.query_params.get("returned"))
+            if returned is not None and raw_page and raw_page.isdigit():
+                # Back from marking loans returned: the list may have fewer pages now.
+                raw_page = str(min(int(raw_page[:9]), page_count(total, per_page)))
+            try:
+                page = await queries.open_loans_page(
+                    self.database, self.open_loans, state.version, raw_page, per_page, total
+                )
+            except InvalidPage as invalid:
+                return not_found(request, str(invalid))
+            return page_response(
+                f"loans/{fragment}loan_list.html",
+                frame,
+                today=date,
+                page=page,
+                list_id=LOAN_LIST_ID,
+                list_name="loans",
+                per_page_choices=PER_PAGE_CHOICES,
+                returned=returned,
+                renewed=await self._loan_from_query(request, "renewed"),
+            )
+
+        variant = ("all borrowed", date, fragment, per_page)
+        response = await self.pages.page(request, frame, state, variant, render_list)
+        response.headers.update(NO_STORE)
         response.headers.add_vary_header(FRAGMENT_VARY)
         return response
 
@@ -176,19 +197,26 @@ class LoanViews:
 
     async def my_loans(self, request: Request) -> Response:
         account = _account(request)
-        loans = await queries.patron_open_loans(self.database, account.id)
-        holds = await queries.patron_holds(self.database, account.id)
-        history = await queries.patron_history(self.database, account.id)
-        params = request.query_params
-        return self._page(
-            request,
-            "loans/my_loans.html",
-            loans=loans,
-            holds=holds,
-            history=history,
-            message=PATRON_DONE.get(params.get("done", "")),
-            held=_small_number(params.get("held")),
-        )
+        state = await self.catalog.state()
+        frame = Frame.of(self.site, request)
+        date = today()
+
+        async def render_loans() -> Response:
+            params = request.query_params
+            return page_response(
+                "loans/my_loans.html",
+                frame,
+                today=date,
+                loans=await queries.patron_open_loans(self.database, account.id),
+                holds=await queries.patron_holds(self.database, account.id),
+                history=await queries.patron_history(self.database, account.id),
+                message=PATRON_DONE.get(params.get("done", "")),
+                held=_small_number(params.get("held")),
+            )
+
+        response = await self.pages.page(request, frame, state, ("my loans", date), render_loans)
+        response.headers.update(NO_STORE)
+        return response
 
     async def clear_history(self, request: Request) -> Response:
         await desk.clear_history(self.database, _account(request).id)
