@@ -289,6 +289,24 @@ def test_recently_viewed_skips_books_that_are_gone(client: TestClient, database_
     assert len(recently_viewed(client)) == 1
 
 
+def test_a_book_page_opened_again_writes_nothing_and_sends_no_cookie(
+    client: TestClient, database_url: str
+) -> None:
+    """Its book is first in the list already: the session is read, not written."""
+    client.get("/catalog/")
+    client.get("/catalog/")  # the second visit stores the session (a deferred one until then)
+    key = stored_id(client.cookies["sessionid"])
+    first, second = links(parse(client.get("/catalog/books/").text), "#book-list .items li > a")[:2]
+    assert "set-cookie" in client.get(first).headers
+    stored = session_rows(database_url)[key]
+    for _ in range(3):
+        response = client.get(first)
+        assert response.status_code == 200 and "set-cookie" not in response.headers
+        assert session_rows(database_url)[key] == stored
+    assert "set-cookie" in client.get(second).headers
+    assert session_rows(database_url)[key] != stored
+
+
 def test_a_missing_book_is_not_remembered(client: TestClient, database_url: str) -> None:
     client.get("/catalog/book/999999")
     assert session_rows(database_url) == {}

@@ -1188,3 +1188,23 @@ async def test_a_push_onto_a_concurrently_incremented_counter_replaces_it(
     await first.save(store)
     await second.save(store)
     assert stored(store, key) == {"n": ["x"]}
+
+
+async def test_a_push_that_changes_nothing_is_not_saved(
+    store: MemoryStore, config: SessionConfig, clock: FakeClock
+) -> None:
+    """The book page opened again: its book is first already, so nothing is written."""
+    key = await saved(store, config, clock, recent=[3, 1, 2])
+    again = await load(store, key, config, clock)
+    again.push_recent("recent", 3, keep=3)
+    assert again.accessed and not again.modified and not again.has_changes()
+    moved = await load(store, key, config, clock)
+    moved.push_recent("recent", 1, keep=3)
+    assert moved.modified and moved["recent"] == [1, 3, 2]
+    shorter = await load(store, key, config, clock)
+    shorter.push_recent("recent", 3, keep=2)  # a shorter list is a change
+    assert shorter.modified and shorter["recent"] == [3, 1]
+    one = await saved(store, config, clock, recent=[1, True])
+    true_first = await load(store, one, config, clock)
+    true_first.push_recent("recent", True, keep=2)  # Python's True == 1, JSON's are two values
+    assert true_first.modified and true_first["recent"] == [True, 1]

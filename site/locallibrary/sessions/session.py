@@ -142,7 +142,9 @@ class Session(MutableMapping[str, Any]):
         """Put `item` (a JSON scalar) first in the list at `key`, without duplicates, and keep
         at most `keep` items; what is at `key` if not a list is replaced.
 
-        Saved as the operation, not as the list: concurrent pushes of one session all count.
+        Saved as the operation, not as the list: concurrent pushes of one session all count. A
+        push that changes nothing (`item` is first already) is not saved: a page opened again
+        writes nothing.
         """
         if not isinstance(key, str):
             raise TypeError(f"session keys are strings, not {type(key).__name__}")
@@ -151,8 +153,13 @@ class Session(MutableMapping[str, Any]):
         encode_value(key, item)  # NaN and lone surrogates fail here, not at save time
         if not _is_int(keep) or keep < 1:
             raise ValueError(f"keep at least one item, not {keep!r}")
+        current = self._data.get(key)
+        pushed = _pushed(current, item, keep)
+        if _same_items(pushed, current):
+            self.accessed = True
+            return
         self.accessed = self.modified = True
-        self._data[key] = _pushed(self._data.get(key), item, keep)
+        self._data[key] = pushed
         self._increments.pop(key, None)  # a list now: the stored counter is replaced
         if key not in self._overwritten:
             self._pushes.setdefault(key, []).append((item, keep))
@@ -445,6 +452,15 @@ def _pushed(items: Any, item: Any, keep: int) -> list[Any]:
         return [item]
     others = [v for v in items if not (v == item and type(v) is type(item))]
     return [item, *others][:keep]
+
+
+def _same_items(items: list[Any], other: Any) -> bool:
+    """Whether `other` is a list of the same items, each of the same JSON type."""
+    return (
+        isinstance(other, list)
+        and len(other) == len(items)
+        and all(a == b and type(a) is type(b) for a, b in zip(items, other, strict=True))
+    )
 
 
 def session_of(connection: HTTPConnection) -> Session:

@@ -4,21 +4,30 @@ Through aiosqlite, a read-merge-write transaction is a dozen hops between the ev
 its thread, and the database's write lock is held across all of them. Here the whole
 read-merge-write runs as one function on a dedicated thread with its own connection, and the
 thread commits the writes that arrived meanwhile together (group commit): one transaction and
-one sync of the WAL for all of them, instead of one each. Each write runs in a savepoint of its
-own, so one that fails is undone alone; a write is reported done only once its transaction has
-committed, and if the commit fails, every write in it is reported failed. Writers of this
-process queue in arrival order on the thread (SQLite's busy timeout only arbitrates between
-processes). The store hashes every key (`stored_id`) before handing it to the thread.
+one sync of the WAL for all of them, instead of one each. Writers of this process queue in
+arrival order on the thread (SQLite's busy timeout only arbitrates between processes). The store
+hashes every key (`stored_id`) before handing it to the thread.
+
+Each statement the thread runs gives up the GIL while SQLite works, and under load the event
+loop takes it and keeps it until it next waits: the writer then waits too, once per statement.
+So the updates that queued one after another are done in two statements for all of them: one
+read of their rows (`READ_MANY`), the merges in Python, one upsert of the results
+(`UPSERT_MANY`). Every other write is one statement. A statement is applied whole or not at all,
+so a write that fails (its merge, or its statement) changes nothing and fails alone, or with
+the updates written in the same statement; a write is reported done only once its transaction
+has committed, and if the commit fails, every write in it is reported failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from locallibrary.database import Database
@@ -28,14 +37,22 @@ from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
 from locallibrary.sessions.stores.database import DatabaseStore
 
-SELECT = "SELECT data, expires_at FROM sessions WHERE key = ?"
+# The rows of a list of keys (a JSON array) in one row: one step of SQLite, whatever their number.
+READ_MANY = """
+    SELECT json_group_array(json_array(key, data, expires_at)) FROM sessions
+    WHERE key IN (SELECT value FROM json_each(?))
+"""
 INSERT = """
     INSERT INTO sessions
         (key, data, expires_at, user_id, signed_in_at, created_at, last_seen_at, agent)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING
 """
-UPSERT = """
-    INSERT INTO sessions (key, data, expires_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+# Rows given as a JSON array of [key, data, expires_at, now]. (`WHERE true`: SQLite's parser
+# needs it between a SELECT and its upsert clause.)
+UPSERT_MANY = """
+    INSERT INTO sessions (key, data, expires_at, created_at, last_seen_at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 3 FROM json_each(?)
+    WHERE true
     ON CONFLICT (key) DO UPDATE
     SET data = excluded.data, expires_at = excluded.expires_at, last_seen_at = excluded.last_seen_at
 """
@@ -45,11 +62,26 @@ REVOKE = "DELETE FROM sessions WHERE key = ? AND user_id = ? AND expires_at > ?"
 # `keep` is never NULL here ('' for none: no stored id is empty), for `key <> NULL` is never true.
 REVOKE_ALL = "DELETE FROM sessions WHERE user_id = ? AND key <> ? AND expires_at > ?"
 
-Work = Callable[[sqlite3.Connection], Any]
+# A write of one statement.
+Statement = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(frozen=True)
+class Update:
+    """A read-merge-write of one row: `merge` applied to the row's live data, or to None."""
+
+    hashed: str
+    merge: Merge
+    expires_at: int
+    now: int
+
+
+Work = Statement | Update
 # A write waiting for the thread: the work, and the future (on its event loop) told the outcome.
 Pending = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
+Outcome = tuple[bool, Any]  # succeeded, with its value or its error
 # A write done: its future, and whether it succeeded with its value or failed with its error.
-Settled = tuple[asyncio.Future[Any], tuple[bool, Any]]
+Settled = tuple[asyncio.Future[Any], Outcome]
 
 
 class SQLiteWriter:
@@ -115,19 +147,33 @@ class SQLiteWriter:
             connection.close()
 
     @staticmethod
-    def _commit(connection: sqlite3.Connection, batch: list[Pending]) -> list[tuple[bool, Any]]:
-        """Run the batch's writes in one transaction; each one's outcome (succeeded, value)."""
-        outcomes: list[tuple[bool, Any]] = []
+    def _commit(connection: sqlite3.Connection, batch: list[Pending]) -> list[Outcome]:
+        """Run the batch's writes in one transaction; each one's outcome.
+
+        Updates that come one after another are done together (`_update_together`); any other
+        write is one statement, in its place in the order.
+        """
+        works = [work for work, _, _ in batch]
+        outcomes: list[Outcome] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for work, _, _ in batch:
-                connection.execute("SAVEPOINT write")
+            start = 0
+            while start < len(works):
+                end = start
+                while end < len(works) and isinstance(works[end], Update):
+                    end += 1
+                if end > start:
+                    updates = [work for work in works[start:end] if isinstance(work, Update)]
+                    outcomes += _update_together(connection, updates)
+                    start = end
+                    continue
+                statement = works[start]
+                assert not isinstance(statement, Update)
                 try:
-                    outcomes.append((True, work(connection)))
+                    outcomes.append((True, statement(connection)))
                 except Exception as error:
-                    connection.execute("ROLLBACK TO write")
                     outcomes.append((False, error))
-                connection.execute("RELEASE write")
+                start += 1
             connection.execute("COMMIT")
         except Exception as error:  # no lock, or no commit: none of these writes happened
             if connection.in_transaction:
@@ -141,13 +187,7 @@ class SQLiteWriter:
         return created
 
     async def update(self, hashed: str, merge: Merge, expires_at: int, now: int) -> None:
-        def read_merge_write(db: sqlite3.Connection) -> None:
-            row: Any = db.execute(SELECT, (hashed,)).fetchone()
-            live = row is not None and row[1] > now
-            text = merge(decode(row[0]) if live else None)
-            db.execute(UPSERT, (hashed, text, expires_at, now, now))
-
-        await self._run(read_merge_write)
+        await self._run(Update(hashed, merge, expires_at, now))
 
     async def delete(self, hashed: str) -> None:
         await self._run(lambda db: db.execute(DELETE, (hashed,)))
@@ -163,6 +203,39 @@ class SQLiteWriter:
         if thread is not None:
             self._queue.put(None)
             thread.join()
+
+
+def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> list[Outcome]:
+    """Read-merge-write each update in turn, in two statements for them all.
+
+    A later update of the same row merges into what the earlier one made. A merge that fails
+    leaves the row as it was; if the upsert fails, every update in it fails.
+    """
+    keys = json.dumps(sorted({update.hashed for update in updates}))
+    [(found,)] = connection.execute(READ_MANY, (keys,)).fetchall()
+    rows: dict[str, tuple[str, int]] = {
+        key: (data, expires_at) for key, data, expires_at in json.loads(found)
+    }
+    written: dict[str, tuple[str, int, int]] = {}  # key: (data, expires_at, now)
+    outcomes: list[Outcome] = []
+    for update in updates:
+        row = rows.get(update.hashed)
+        try:
+            text = update.merge(decode(row[0]) if row is not None and row[1] > update.now else None)
+        except Exception as error:
+            outcomes.append((False, error))
+            continue
+        rows[update.hashed] = (text, update.expires_at)
+        written[update.hashed] = (text, update.expires_at, update.now)
+        outcomes.append((True, None))
+    if written:
+        try:
+            connection.execute(
+                UPSERT_MANY, (json.dumps([[key, *values] for key, values in written.items()]),)
+            )
+        except sqlite3.Error as error:
+            return [(False, error)] * len(updates)
+    return outcomes
 
 
 def _settle(settled: list[Settled]) -> None:
