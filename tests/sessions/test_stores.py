@@ -18,6 +18,7 @@ from typing import Any
 import anyio.to_thread
 import pytest
 
+from locallibrary.accounts.users import create_user, user_from_row
 from locallibrary.database import Database, connect, create_database
 from locallibrary.sessions import (
     DatabaseStore,
@@ -30,6 +31,7 @@ from locallibrary.sessions import (
 from locallibrary.sessions.keys import new_session_key, stored_id
 from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession
 from locallibrary.sessions.stores.memory import MemoryRow
+from tests.accounts.hashers import cheap
 from tests.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -706,3 +708,24 @@ async def test_concurrent_sessions_merge(harness: Harness) -> None:
     assert stored is not None
     assert stored["n"] == 10
     assert all(stored[f"k{i}"] == i for i in range(10))
+
+
+async def test_a_database_store_reads_the_signed_in_user_with_the_session(
+    database_harness: DatabaseHarness,
+) -> None:
+    """One statement for both: the owner's row as it is now, never a copy kept from before."""
+    database = database_harness.database
+    user = await create_user(database, "ann@example.org", "Ann", "a-long-password", hasher=cheap())
+    key = await signed_in(database_harness, user.id)
+    stored = await database_harness.store.load(key)
+    assert stored is not None and stored.owner is not None
+    assert user_from_row(stored.owner) == user
+    assert "password_hash" not in stored.owner
+    await database.execute("UPDATE users SET name = 'Ann Renamed' WHERE id = :id", {"id": user.id})
+    stored = await database_harness.store.load(key)
+    assert stored is not None and stored.owner is not None
+    assert stored.owner["name"] == "Ann Renamed"
+    anonymous = new_session_key()
+    await database_harness.store.create(anonymous, dumps({}), LATER)
+    stored = await database_harness.store.load(anonymous)
+    assert stored is not None and stored.owner is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,7 +75,8 @@ class User:
         return self.role is Role.LIBRARIAN
 
 
-def _user(row: Row) -> User:
+def user_from_row(row: Row | Mapping[str, Any]) -> User:
+    """The user of a row (or mapping) with the `COLUMNS` of `users`."""
     return User(
         id=row["id"],
         email=row["email"],
@@ -126,7 +128,7 @@ async def create_user(
         )
     if row is None:
         raise EmailTaken("An account with that email address exists already.")
-    return _user(row)
+    return user_from_row(row)
 
 
 async def user_and_password_hash(database: Database, user_id: int) -> tuple[User, str] | None:
@@ -134,7 +136,7 @@ async def user_and_password_hash(database: Database, user_id: int) -> tuple[User
     if not 1 <= user_id <= MAX_USER_ID:
         return None
     row = await database.fetch_one(BY_ID, {"id": user_id})
-    return None if row is None else (_user(row), row["password_hash"])
+    return None if row is None else (user_from_row(row), row["password_hash"])
 
 
 async def user_by_id(database: Database, user_id: int) -> User | None:
@@ -149,7 +151,7 @@ async def _row_by_email(database: Database, email: str) -> Row | None:
 
 async def user_by_email(database: Database, email: str) -> User | None:
     row = await _row_by_email(database, email)
-    return None if row is None else _user(row)
+    return None if row is None else user_from_row(row)
 
 
 async def authenticate(
@@ -177,7 +179,7 @@ async def authenticate(
         SIGNED_IN,
         {"id": row["id"], "now": now, "checked_hash": checked_hash, "new_hash": new_hash},
     )
-    return replace(_user(row), last_login_at=now)
+    return replace(user_from_row(row), last_login_at=now)
 
 
 async def check_password(

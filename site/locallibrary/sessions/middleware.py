@@ -68,6 +68,7 @@ class SessionMiddleware:
             deferred=deferred,
             user_id=None if stored is None else stored.user_id,
             signed_in_at=None if stored is None else stored.signed_in_at,
+            owner=None if stored is None else stored.owner,
         )
         scope["session"] = session
         had_cookie = data is not None

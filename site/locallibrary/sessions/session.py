@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeGuard
 
 from starlette.requests import HTTPConnection
@@ -47,8 +47,10 @@ class Session(MutableMapping[str, Any]):
         deferred: bool = False,
         user_id: int | None = None,
         signed_in_at: int | None = None,
+        owner: Mapping[str, Any] | None = None,
     ) -> None:
-        """`user_id` and `signed_in_at` are the stored row's (None for an anonymous visitor)."""
+        """`user_id`, `signed_in_at` and `owner` are the stored row's (None for an anonymous
+        visitor; `owner` also when the store read no user with it: `StoredSession.owner`)."""
         self._key = key
         self.deferred = deferred
         """True while the data lives only in the signed companion cookie, not in the store."""
@@ -58,6 +60,7 @@ class Session(MutableMapping[str, Any]):
         self._remember_loaded()
         self._user_id = user_id
         self._signed_in_at = signed_in_at
+        self._owner = owner
         self._increments: dict[str, int] = {}
         self._pushes: dict[str, list[tuple[Any, int]]] = {}
         """Per key, this request's push_recent() calls (item, keep), in order, to replay."""
@@ -182,6 +185,12 @@ class Session(MutableMapping[str, Any]):
         return self._user_id
 
     @property
+    def owner(self) -> Mapping[str, Any] | None:
+        """The signed-in user's row as the store read it with the session, or None."""
+        self.accessed = True
+        return self._owner
+
+    @property
     def signed_in_at(self) -> int | None:
         """When the user signed in (Unix seconds), None for an anonymous visitor."""
         self.accessed = True
@@ -201,6 +210,7 @@ class Session(MutableMapping[str, Any]):
             raise TypeError(f"a user id is an integer, not {type(user_id).__name__}")
         self.cycle_key()
         self._user_id, self._signed_in_at = user_id, int(self.clock())
+        self._owner = None  # read with the session on the next request
 
     def sign_out(self) -> None:
         """End the session: its data and owner go, and its row at save, so that the old cookie
@@ -215,7 +225,7 @@ class Session(MutableMapping[str, Any]):
         self._key = None
         self._loaded, self._loaded_texts = {}, {}
         self.deferred = False
-        self._user_id = self._signed_in_at = None
+        self._user_id = self._signed_in_at = self._owner = None
 
     def cycle_key(self) -> None:
         """Keep the data and the owner under a new key; the stored session under the old key
@@ -373,7 +383,7 @@ class Session(MutableMapping[str, Any]):
         nothing was written, and this browser is now an anonymous visitor with no session."""
         self._data.clear()
         self._key = None
-        self._user_id = self._signed_in_at = None
+        self._user_id = self._signed_in_at = self._owner = None
         self._remember_loaded()
         self._increments.clear()
         self._pushes.clear()

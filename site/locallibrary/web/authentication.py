@@ -1,8 +1,8 @@
 """Who is signed in: the session names its user, and Starlette's AuthenticationMiddleware asks us.
 
 The session framework keeps only the user's id, on the session row. Each signed-in request reads
-that user (one point lookup by key), so a new role or a deleted account counts at once, in every
-worker. `request.user` is then a `SignedIn` or Starlette's `UnauthenticatedUser`, and
+that user afresh, in the same statement as the session (`StoredSession.owner`), so a new role or
+a deleted account counts at once, in every worker. `request.user` is then a `SignedIn` or Starlette's `UnauthenticatedUser`, and
 `request.auth.scopes` holds "authenticated" and, for librarians, "librarian".
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection
 
-from locallibrary.accounts.users import User, user_by_id
+from locallibrary.accounts.users import User, user_by_id, user_from_row
 from locallibrary.database import Database
 from locallibrary.sessions import session_of
 
@@ -41,10 +41,15 @@ class SessionAuthentication(AuthenticationBackend):
         self.database = database
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        user_id = session_of(conn).user_id
+        session = session_of(conn)
+        user_id = session.user_id
         if user_id is None:
             return None
-        account = await user_by_id(self.database, user_id)
+        owner = session.owner
+        # A store that reads no user with the session, or none there: ask the users table.
+        account = (
+            user_from_row(owner) if owner is not None else await user_by_id(self.database, user_id)
+        )
         if account is None:  # the account is gone: its sessions are anonymous from now on
             return None
         scopes = [AUTHENTICATED, LIBRARIAN] if account.is_librarian else [AUTHENTICATED]

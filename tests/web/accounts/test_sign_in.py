@@ -170,3 +170,22 @@ def test_a_librarians_page_is_403_for_a_patron_and_open_to_a_librarian(
     staff_client.post("/accounts/sign-out")
     sign_in(staff_client, LIBBY)
     assert staff_client.get("/staff-only").text == "for staff"
+
+
+def test_a_new_name_or_role_counts_on_the_next_request_and_a_deleted_user_is_signed_out(
+    staff_client: TestClient, database_url: str
+) -> None:
+    """The user is read afresh with the session on every request, however they changed."""
+    user_id = add_account(database_url, ANN)
+    sign_in(staff_client, ANN)
+    assert staff_client.get("/staff-only").status_code == 403
+    sql(
+        database_url,
+        "UPDATE users SET role = 'librarian', name = 'Ann Promoted' WHERE id = :id",
+        id=user_id,
+    )
+    assert staff_client.get("/staff-only").text == "for staff"
+    assert header_account(staff_client.get("/catalog/").text) == "Ann Promoted Sign out"
+    sql(database_url, "DELETE FROM users WHERE id = :id", id=user_id)
+    assert header_account(staff_client.get("/catalog/").text) == "Sign in"
+    assert staff_client.get("/staff-only", follow_redirects=False).status_code == 303

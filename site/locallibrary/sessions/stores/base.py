@@ -10,7 +10,7 @@ to write and when. To add a store, subclass `SessionStore` and fill in its metho
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,10 @@ class StoredSession:
     user_id: int | None = None
     signed_in_at: int | None = None
     last_seen_at: int = 0
+    owner: Mapping[str, Any] | None = None
+    """The signed-in user's `users` row (its columns but the password hash), read in the same
+    statement by a store that can; None for an anonymous session, a user no longer there, or a
+    store that reads only sessions."""
 
 
 @dataclass(frozen=True)
