@@ -652,6 +652,37 @@ async def test_queued_sqlite_writes_commit_together_and_a_failing_one_fails_alon
     assert committed(sqlite_harness, failed) is None  # undone alone
 
 
+async def test_queued_sqlite_writes_keep_their_order_around_updates_done_together(
+    sqlite_harness: Harness,
+) -> None:
+    """Updates, a delete and updates again, queued in one batch: as if one after another."""
+    store = sqlite_harness.store
+    blocker, key = new_session_key(), new_session_key()
+    await store.create(key, dumps({"n": 0}), LATER)
+    writing, release = threading.Event(), threading.Event()
+
+    def blocking(stored: dict[str, Any] | None) -> str:
+        writing.set()
+        release.wait(timeout=10)
+        return dumps({})
+
+    first = asyncio.ensure_future(store.update(blocker, blocking, LATER))
+    await anyio.to_thread.run_sync(writing.wait, 10)
+    queued = [
+        asyncio.ensure_future(store.update(key, adding_one, LATER)),
+        asyncio.ensure_future(store.update(key, adding_one, LATER)),
+        asyncio.ensure_future(store.delete(key)),
+        asyncio.ensure_future(store.update(key, setting(after="delete"), LATER)),
+        asyncio.ensure_future(store.update(key, adding_one, LATER)),
+    ]
+    await asyncio.sleep(0)  # all five reach the writer's queue behind the first
+    seen_before_commit = committed(sqlite_harness, key)
+    release.set()
+    await asyncio.gather(first, *queued)
+    assert seen_before_commit == {"n": 0}
+    assert committed(sqlite_harness, key) == {"after": "delete", "n": 1}
+
+
 async def test_a_sqlite_write_is_answered_only_once_committed(sqlite_harness: Harness) -> None:
     async def write_then_check(key: str) -> dict[str, Any] | None:
         await sqlite_harness.store.update(key, setting(saved=True), LATER)

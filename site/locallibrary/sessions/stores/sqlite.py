@@ -21,6 +21,7 @@ has committed, and if the commit fails, every write in it is reported failed.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import queue
 import sqlite3
@@ -153,27 +154,17 @@ class SQLiteWriter:
         Updates that come one after another are done together (`_update_together`); any other
         write is one statement, in its place in the order.
         """
-        works = [work for work, _, _ in batch]
         outcomes: list[Outcome] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
-            start = 0
-            while start < len(works):
-                end = start
-                while end < len(works) and isinstance(works[end], Update):
-                    end += 1
-                if end > start:
-                    updates = [work for work in works[start:end] if isinstance(work, Update)]
+            works = (work for work, _, _ in batch)
+            for _, run in itertools.groupby(works, key=lambda work: isinstance(work, Update)):
+                writes = list(run)
+                updates = [work for work in writes if isinstance(work, Update)]
+                if updates:
                     outcomes += _update_together(connection, updates)
-                    start = end
-                    continue
-                statement = works[start]
-                assert not isinstance(statement, Update)
-                try:
-                    outcomes.append((True, statement(connection)))
-                except Exception as error:
-                    outcomes.append((False, error))
-                start += 1
+                else:
+                    outcomes += [_one_statement(connection, work) for work in writes]
             connection.execute("COMMIT")
         except Exception as error:  # no lock, or no commit: none of these writes happened
             if connection.in_transaction:
@@ -205,6 +196,16 @@ class SQLiteWriter:
             thread.join()
 
 
+def _one_statement(connection: sqlite3.Connection, work: Work) -> Outcome:
+    assert not isinstance(work, Update)
+    try:
+        return (True, work(connection))
+    except Exception as error:
+        if not connection.in_transaction:
+            raise  # SQLite rolled the whole transaction back (disk full, I/O)
+        return (False, error)
+
+
 def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> list[Outcome]:
     """Read-merge-write each update in turn, in two statements for them all.
 
@@ -234,6 +235,8 @@ def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> l
                 UPSERT_MANY, (json.dumps([[key, *values] for key, values in written.items()]),)
             )
         except sqlite3.Error as error:
+            if not connection.in_transaction:
+                raise  # SQLite rolled the whole transaction back (disk full, I/O)
             return [(False, error)] * len(updates)
     return outcomes
 
