@@ -74,17 +74,15 @@ class Hit:
     copies: int
 
 
-# Both engines': the best tier and score of each match, one page of them in that order with the
+# Both engines': one page of the matches (each book once: the ISBN's book is left out of the
+# full-text ones, so that no grouping by book is needed) in order of tier and score, with the
 # number of matches, and the page's books with their authors and copies. The copies are joined
 # by book, not counted in a subquery per status: SQLite would walk the status index for that,
 # every available copy of the catalog for each result.
 RANKED_PAGE = """
-    best AS (
-        SELECT book_id, min(tier) AS tier, max(score) AS score FROM matches GROUP BY book_id
-    ),
     page AS (
         SELECT book_id, tier, score, count(*) OVER () AS total
-        FROM best
+        FROM matches
         ORDER BY tier, score DESC, book_id
         LIMIT :limit OFFSET :offset
     )
@@ -99,11 +97,17 @@ RANKED_PAGE = """
     ORDER BY page.tier, page.score DESC, page.book_id
 """
 
-# SQLite: the FTS5 index's matches, each with its tier (words in a column: `column : (…)`)
-# and its bm25 score (negated: higher is better), and the book whose ISBN the query is.
+# The book whose ISBN the query is (none when it is no ISBN).
+ISBN_MATCH = "isbn_match AS (SELECT id FROM catalog_book WHERE isbn = :isbn),"
+
+# SQLite: the book whose ISBN the query is, and the FTS5 index's matches, each with its tier
+# (words in a column: `column : (…)`) and its bm25 score (negated: higher is better).
 SQLITE_SEARCH = (
     """
-    WITH matches AS (
+    WITH """
+    + ISBN_MATCH
+    + """
+    matches AS (
         SELECT rowid AS book_id,
                CASE
                    WHEN rowid IN (SELECT rowid FROM catalog_search_fts
@@ -122,9 +126,9 @@ SQLITE_SEARCH = (
                END AS tier,
                -bm25(catalog_search_fts, 8.0, 4.0, 2.0, 1.0) AS score
         FROM catalog_search_fts
-        WHERE catalog_search_fts MATCH :every_word
+        WHERE catalog_search_fts MATCH :every_word AND rowid NOT IN (SELECT id FROM isbn_match)
         UNION ALL
-        SELECT id, 0, 0.0 FROM catalog_book WHERE isbn = :isbn
+        SELECT id, 0, 0.0 FROM isbn_match
     ),
 """
     + RANKED_PAGE
@@ -135,7 +139,10 @@ SQLITE_SEARCH = (
 # the same tiers, by tsvector weight (title A, author B, genres C), and ts_rank.
 POSTGRES_SEARCH = (
     r"""
-    WITH words AS (
+    WITH """
+    + ISBN_MATCH
+    + r"""
+    words AS (
         SELECT '''' || replace(replace(catalog_search_fold(word), '\', '\\'), '''', '''''')
                     || '''' AS lexeme,
                CASE WHEN n = :last THEN '*' ELSE '' END AS prefix
@@ -167,8 +174,9 @@ POSTGRES_SEARCH = (
                ts_rank(search.document, queries.every_word) AS score
         FROM catalog_search AS search, queries
         WHERE search.document @@ queries.every_word
+          AND search.book_id NOT IN (SELECT id FROM isbn_match)
         UNION ALL
-        SELECT id, 0, CAST(0 AS real) FROM catalog_book WHERE isbn = :isbn
+        SELECT id, 0, CAST(0 AS real) FROM isbn_match
     ),
 """
     + RANKED_PAGE
