@@ -131,7 +131,7 @@ async def with_lifespan(app: App, work: Callable[[], Awaitable[None]]) -> None:
     """Run `work` between the app's start-up and shutdown, as a server would."""
     messages: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     replies: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    lifespan = asyncio.create_task(
+    lifespan = asyncio.ensure_future(
         app(
             {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, messages.get, replies.put
         )

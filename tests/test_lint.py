@@ -1,5 +1,5 @@
 """The code stays clean: ruff's lint and format (configured in pyproject.toml), `mypy --strict`
-on the site's package."""
+on the site's package and the benchmark."""
 
 from __future__ import annotations
 
@@ -27,4 +27,9 @@ def test_the_code_is_ruff_formatted() -> None:
 
 def test_mypy_strict_finds_nothing_in_the_site() -> None:
     result = run("mypy", "site")  # strict, as pyproject.toml configures it
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_finds_nothing_in_the_benchmark() -> None:
+    result = run("mypy", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
