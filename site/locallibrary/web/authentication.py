@@ -2,8 +2,9 @@
 
 The session framework keeps only the user's id, on the session row. Each signed-in request reads
 that user afresh, in the same statement as the session (`StoredSession.owner`), so a new role or
-a deleted account counts at once, in every worker. `request.user` is then a `SignedIn` or Starlette's `UnauthenticatedUser`, and
-`request.auth.scopes` holds "authenticated" and, for librarians, "librarian".
+a deleted account counts at once, in every worker. `request.user` is then a `SignedIn` or
+Starlette's `UnauthenticatedUser`, and `request.auth.scopes` holds "authenticated" and, for
+librarians, "librarian".
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """A store in the site's SQL database (locallibrary.database), used as is on PostgreSQL.
 
-Reads are one indexed SELECT, which also reads the signed-in user's row: every signed-in
-request needs both (web/authentication.py), and one point lookup costs about half of two. An update reads, merges and writes inside one short transaction,
-`SELECT … FOR UPDATE` locking only this session's row, so sessions of different browsers write
-side by side. `database_store()` picks `SQLiteStore` (sqlite.py) for SQLite, which keeps the
-reads and does the writes its own way. Every key is hashed (`stored_id`) before it reaches SQL.
+Reads are one indexed SELECT, which also reads the signed-in user's row (a join on its primary
+key): every signed-in request needs both (web/authentication.py), so one point lookup instead of
+two. An update reads, merges and writes inside one short transaction, `SELECT … FOR UPDATE`
+locking only this session's row, so sessions of different browsers write side by side.
+`database_store()` picks `SQLiteStore` (sqlite.py) for SQLite, which keeps the reads and does
+the writes its own way. Every key is hashed (`stored_id`) before it reaches SQL.
 """
 
 from __future__ import annotations
