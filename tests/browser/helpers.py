@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from locallibrary.catalog.seed import demo_catalog
 
@@ -27,6 +28,29 @@ def set_marker(page: Page) -> None:
 
 def assert_no_full_load(page: Page) -> None:
     assert page.evaluate("window.__marker") == 1, "the page was fully reloaded"
+
+
+def settled_after(page: Page, action: Callable[[], None]) -> None:
+    """Do `action` (a click htmx answers with a swap; no poll on the page) and wait until htmx
+    has settled what that request swapped in: only then are the new content's triggers in
+    place, so that typing is seen. A swap before it, still settling, does not count."""
+    page.evaluate(
+        """() => { window.__settled = new Promise(resolve => {
+            document.body.addEventListener("htmx:beforeRequest", started => {
+                const xhr = started.detail.xhr;
+                document.body.addEventListener("htmx:afterSettle", function settled(event) {
+                    if (event.detail.xhr !== xhr) return;
+                    document.body.removeEventListener("htmx:afterSettle", settled);
+                    resolve(true);
+                });
+            }, {once: true});
+        }) }"""
+    )
+    action()
+    page.evaluate(
+        """() => Promise.race([window.__settled, new Promise((_, reject) => setTimeout(
+            () => reject(new Error("htmx did not settle the swap within 10 s")), 10000))])"""
+    )
 
 
 def wait_for_htmx(page: Page) -> None:

@@ -14,7 +14,7 @@ except ImportError:  # the browser fixtures skip (or fail) every test before thi
     pass
 
 from tests.accounts.helpers import LIBBY, add_account
-from tests.browser.helpers import DEMO, sidebar_link, wait_for_htmx
+from tests.browser.helpers import DEMO, settled_after, sidebar_link, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,8 @@ def test_a_librarian_adds_an_author_and_a_book_edits_it_and_deletes_a_copy(
     expect(page.get_by_role("heading", name="Author list")).to_be_visible()
     wait_for_htmx(page)
 
-    page.get_by_role("link", name="Add an author").click()
+    # Each swap settled before typing: then the checks made as one types are in place.
+    settled_after(page, page.get_by_role("link", name="Add an author").click)
     page.get_by_label("First name").fill("Octavia")
     page.get_by_label("Last name").fill("Butler")
     page.get_by_label("Date of birth").fill("1947-06-22")
@@ -52,8 +53,8 @@ def test_a_librarian_adds_an_author_and_a_book_edits_it_and_deletes_a_copy(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Author: Butler, Octavia")).to_be_visible()
 
-    sidebar_link(page, "All books").click()
-    page.get_by_role("link", name="Add a book").click()
+    settled_after(page, sidebar_link(page, "All books").click)
+    settled_after(page, page.get_by_role("link", name="Add a book").click)
     page.get_by_label("Title", exact=True).fill("Kindred")
     page.get_by_label("Author", exact=True).select_option(label="Butler, Octavia")
     page.get_by_label("Summary").fill("A writer is pulled back in time.")

@@ -16,7 +16,7 @@ except ImportError:  # the browser fixtures skip (or fail) every test before thi
     pass
 
 from tests.accounts.helpers import ANN, LIBBY, Account, add_account
-from tests.browser.helpers import wait_for_htmx
+from tests.browser.helpers import settled_after, wait_for_htmx
 from tests.db import sql
 
 pytestmark = pytest.mark.browser
@@ -67,8 +67,9 @@ def test_lend_see_it_renew_it_and_return_it(
     patron.get_by_role("link", name="My borrowed books").click()
     expect(patron.locator(".my-loans li")).to_contain_text(title)
 
-    librarian.get_by_role("link", name="All borrowed").first.click()
-    librarian.get_by_role("link", name=f"Renew {title}").click()
+    # Each swap settled before the next step: then the due date's check is in place as we type.
+    settled_after(librarian, librarian.get_by_role("link", name="All borrowed").first.click)
+    settled_after(librarian, librarian.get_by_role("link", name=f"Renew {title}").click)
     due = librarian.get_by_label("Due back")
     due.fill((dt.date.today() + dt.timedelta(days=40)).isoformat())
     message = librarian.locator("#due_back-feedback")
