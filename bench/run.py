@@ -1190,12 +1190,17 @@ def returning_cookie(base: str) -> tuple[str, list[str]]:
         steps.append(f"visit {visit}: {status}, cookies now {sorted(c.name for c in jar)}")
         if status != 200:
             raise BenchError(f"GET /catalog/ gave {status} while getting a session cookie")
+    return stored_session_header(jar, "after two visits", steps), steps
+
+
+def stored_session_header(jar: http.cookiejar.CookieJar, when: str, steps: list[str]) -> str:
+    """The jar's Cookie header, once it holds a stored session's cookie (not a deferred one)."""
     names = {c.name for c in jar}
     if "sessionid" not in names:
-        raise BenchError(f"no sessionid cookie after two visits ({steps})")
+        raise BenchError(f"no sessionid cookie {when} ({steps})")
     if "sessionid_new" in names:
-        raise BenchError(f"the session was still deferred after two visits ({steps})")
-    return "; ".join(f"{c.name}={c.value}" for c in jar), steps
+        raise BenchError(f"the session was still deferred {when} ({steps})")
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
 def signed_in_cookie(base: str, account: Account) -> tuple[str, list[str]]:
@@ -1223,12 +1228,7 @@ def signed_in_cookie(base: str, account: Account) -> tuple[str, list[str]]:
     steps.append(f"visit after sign-in: {status}, cookies now {sorted(c.name for c in jar)}")
     if status != 200 or account.name not in body:
         raise BenchError(f"the visit after sign-in is not {account.name}'s ({steps})")
-    names = {c.name for c in jar}
-    if "sessionid" not in names:
-        raise BenchError(f"no sessionid cookie after signing in ({steps})")
-    if "sessionid_new" in names:
-        raise BenchError(f"the signed-in session was still deferred ({steps})")
-    return "; ".join(f"{c.name}={c.value}" for c in jar), steps
+    return stored_session_header(jar, "after signing in", steps), steps
 
 
 @dataclass

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from locallibrary.catalog import vocabulary
 from locallibrary.database import Database, Queries, Row, is_integrity_error
 from locallibrary.database.values import as_date, as_uuid
 
@@ -92,7 +93,7 @@ class Unique:
 class BlockingRows:
     kind: str
     reason: str
-    sql: str  # the blocking rows' id and label, at most :limit of them
+    sql: str  # the blocking rows' id and label, in that order, at most :limit of them
 
 
 @dataclass(frozen=True)
@@ -210,18 +211,9 @@ GENRE = Kind(
     """,
     delete="DELETE FROM catalog_genre WHERE id = :id RETURNING id",
     lock="SELECT id FROM catalog_genre WHERE id = :id",
+    # The genre's books, as its page lists them.
     blocking=BlockingRows(
-        "book",
-        "Books have this genre: take it off them first.",
-        # As vocabulary.GENRE_BOOKS: each title looked up by key, not joined.
-        """
-        SELECT book_genre.book_id AS id,
-               (SELECT title FROM catalog_book WHERE id = book_genre.book_id) AS label
-        FROM catalog_book_genre AS book_genre
-        WHERE book_genre.genre_id = :id
-        ORDER BY book_genre.book_id
-        LIMIT :limit
-        """,
+        "book", "Books have this genre: take it off them first.", vocabulary.GENRE_BOOKS
     ),
     unique=Unique(
         "name",
@@ -243,8 +235,7 @@ LANGUAGE = Kind(
     blocking=BlockingRows(
         "book",
         "Books are in this language: give them another language first.",
-        "SELECT id, title AS label FROM catalog_book WHERE language_id = :id"
-        " ORDER BY title, id LIMIT :limit",
+        vocabulary.LANGUAGE_BOOKS,
     ),
     unique=Unique(
         "name",
@@ -397,7 +388,7 @@ async def blockers(db: Database | Queries, name: str, row_id: RowId) -> Blockers
     rows = await db.fetch_all(blocking.sql, {"id": row_id, "limit": BLOCKERS_SHOWN + 1})
     if not rows:
         return None
-    found = [Blocker(blocking.kind, _row_id(blocking.kind, r["id"]), r["label"]) for r in rows]
+    found = [Blocker(blocking.kind, _row_id(blocking.kind, r[0]), r[1]) for r in rows]
     if blocking.kind == "book":
         found.sort(key=lambda blocker: blocker.label)  # a handful: sorted here, not by SQL
     return Blockers(blocking.reason, found[:BLOCKERS_SHOWN], len(found) > BLOCKERS_SHOWN)

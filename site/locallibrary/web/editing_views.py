@@ -157,12 +157,8 @@ class EditingViews:
             return self._form_page(request, kind, form, None, book_title=await self._copy_of(form))
         try:
             row_id = await editing.create(self.database, kind, row_values(form), _user_id(request))
-        except editing.Taken as taken:
-            form[taken.field].errors = [taken.message]
-            return self._form_page(request, kind, form, None)
-        except editing.Broken:
-            form.form_errors.append(BROKEN)
-            return self._form_page(request, kind, form, None)
+        except (editing.Taken, editing.Broken) as refused:
+            return self._refused(request, kind, form, None, refused)
         return see_other(self._shown(kind, row_id, row_values(form)))
 
     async def update(self, request: Request, kind: str) -> Response:
@@ -195,13 +191,25 @@ class EditingViews:
             return not_found(request, NO_SUCH.format(kind=kind))
         except editing.Conflict as conflict:
             return self._conflict_page(request, kind, row_id, form, conflict.current)
-        except editing.Taken as taken:
-            form[taken.field].errors = [taken.message]
-            return self._form_page(request, kind, form, row_id)
-        except editing.Broken:
-            form.form_errors.append(BROKEN)
-            return self._form_page(request, kind, form, row_id)
+        except (editing.Taken, editing.Broken) as refused:
+            return self._refused(request, kind, form, row_id, refused)
         return see_other(self._shown(kind, row_id, row_values(form)))
+
+    def _refused(
+        self,
+        request: Request,
+        kind: str,
+        form: EditForm,
+        row_id: RowId | None,
+        refused: editing.Taken | editing.Broken,
+    ) -> Response:
+        """The form again, saying why the catalog refused it: beside the field a taken value
+        is in, or above the form."""
+        if isinstance(refused, editing.Taken):
+            form[refused.field].errors = [refused.message]
+        else:
+            form.form_errors.append(BROKEN)
+        return self._form_page(request, kind, form, row_id)
 
     async def _copy_of(self, form: EditForm) -> str | None:
         """The title of the book a copy's form names, to show beside its number."""

@@ -20,7 +20,7 @@ class ServiceUnavailable:
 
     It sits outside the session middleware, so a failure to connect, to load the session or to
     save it gets the same answer as one in a view. Nothing is half-written:
-    every write is all or nothing (a transaction, or a savepoint in a group commit).
+    every write is all or nothing (a transaction, or one statement in a group commit).
     """
 
     def __init__(self, app: ASGIApp) -> None:
