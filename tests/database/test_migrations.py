@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from locallibrary.accounts.tables import metadata as accounts_metadata
 from locallibrary.catalog.tables import (
+    AUTHOR_NAMES_TABLE,
     FTS5_SHADOW_TABLES,
     SEARCH_INDEX_TABLE,
     declared_or_unknown,
@@ -45,8 +46,16 @@ def test_migrations_create_every_table_from_an_empty_database(blank_database_url
     assert _inspect(blank_database_url, lambda c: inspect(c).get_table_names()) == []
     upgrade(blank_database_url)
     tables = set(_inspect(blank_database_url, lambda c: inspect(c).get_table_names()))
-    # SQLite's search index is an FTS5 table, with the shadow tables that hold its index.
-    fts5 = {SEARCH_INDEX_TABLE, *(f"{SEARCH_INDEX_TABLE}_{s}" for s in FTS5_SHADOW_TABLES)}
+    # SQLite's search index and index of authors' names are FTS5 tables, with the shadow tables
+    # that hold their indexes.
+    fts5 = {
+        *(SEARCH_INDEX_TABLE, AUTHOR_NAMES_TABLE),
+        *(
+            f"{table}_{s}"
+            for table in (SEARCH_INDEX_TABLE, AUTHOR_NAMES_TABLE)
+            for s in FTS5_SHADOW_TABLES
+        ),
+    }
     assert tables - fts5 == {
         "alembic_version",
         "catalog_author",

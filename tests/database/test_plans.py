@@ -27,7 +27,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from locallibrary.accounts import throttle, users
-from locallibrary.catalog import editing, queries, vocabulary
+from locallibrary.catalog import authors_named, editing, queries, vocabulary
 from locallibrary.catalog.page_index import OrderedList, PageIndex
 from locallibrary.catalog.pagination import page_count
 from locallibrary.catalog.state import VERSION
@@ -159,7 +159,7 @@ def test_every_read_the_catalogs_and_accounts_queries_make_has_its_plan_checked(
     go unchecked."""
     statements = {
         value
-        for module in (queries, vocabulary, editing, users, throttle, loan_queries)
+        for module in (queries, vocabulary, editing, authors_named, users, throttle, loan_queries)
         for value in vars(module).values()
         if isinstance(value, str) and value.lstrip().upper().startswith("SELECT")
     }
@@ -171,10 +171,40 @@ def test_every_read_the_catalogs_and_accounts_queries_make_has_its_plan_checked(
         loan_queries.OPEN_LOANS,
     ):
         statements |= {listing.first_rows, listing.rows_from}
-    statements -= set(loan_queries.OFF_LOOP_READS)  # through fetch_all_off_loop
+    # Through fetch_all_off_loop.
+    statements -= {*loan_queries.OFF_LOOP_READS, *authors_named.OFF_LOOP_READS}
     checked = {sql for sql, _ in READS.values()}
     assert len(statements) > 5
     assert statements <= checked
+
+
+def test_authors_are_found_by_name_through_the_index_of_names_not_the_table(
+    database_url: str,
+) -> None:
+    """The book form's choice of author (off the event loop, as a short word can match many
+    authors) reads the matches from migration 0010's index, then each author by key."""
+
+    async def scenario(db: Database) -> tuple[str, Any]:
+        if db.engine == "sqlite":
+            values = {"every_word": '"gar"*', "limit": authors_named.SHOWN}
+            return await explain(db, authors_named.SQLITE_AUTHORS_NAMED, values)
+        # The matches are sorted (they are bounded by the index): only sequential scans are off.
+        values = {"words": "gar", "last": 1, "limit": authors_named.SHOWN}
+        async with db.transaction() as transaction:
+            await transaction.execute("SET LOCAL enable_seqscan = off")
+            sql = f"EXPLAIN (FORMAT JSON) {authors_named.POSTGRES_AUTHORS_NAMED}"
+            plan = await transaction.fetch_val(sql, values)
+        return "postgresql", json.loads(plan)[0]["Plan"]
+
+    engine, plan = with_database(database_url, scenario)
+    if engine == "sqlite":
+        details = [row["detail"] for row in plan]
+        assert any(d.startswith("SCAN catalog_author_fts VIRTUAL TABLE INDEX") for d in details)
+        assert "SEARCH author USING INTEGER PRIMARY KEY (rowid=?)" in details, details
+    else:
+        found = [(node["Node Type"], node.get("Index Name")) for node, _, _ in nodes(plan)]
+        assert ("Bitmap Index Scan", "ix_catalog_author_names") in found, describe(engine, plan)
+        assert all(kind != "Seq Scan" for kind, _ in found), describe(engine, plan)
 
 
 @pytest.fixture

@@ -264,8 +264,6 @@ LAST_CHANGE = """
 # The book form's choices: every author, language and genre. Not bounded (a catalog's authors
 # may be many), so they are read off the event loop.
 CHOICES = {
-    "author": "SELECT id, first_name, last_name FROM catalog_author"
-    " ORDER BY last_name, first_name, id",
     "language": "SELECT id, name FROM catalog_language ORDER BY name, id",
     "genres": "SELECT id, name FROM catalog_genre ORDER BY name, id",
 }
@@ -429,15 +427,11 @@ async def last_change(db: Database, name: str, row_id: RowId) -> LastChange | No
 
 
 async def choices(db: Database) -> dict[str, list[tuple[int, str]]]:
-    """The book form's choices: authors ("Last, First"), languages and genres, in order."""
-    authors = await db.fetch_all_off_loop(CHOICES["author"])
+    """The book form's languages and genres, in order (a library has tens of each; its authors,
+    too many to list, are chosen by name: catalog/authors_named.py)."""
     languages = await db.fetch_all_off_loop(CHOICES["language"])
     genres = await db.fetch_all_off_loop(CHOICES["genres"])
     return {
-        "author": [
-            (r["id"], f"{r['last_name']}, {r['first_name']}" if r["first_name"] else r["last_name"])
-            for r in authors
-        ],
         "language": [(r["id"], r["name"]) for r in languages],
         "genres": [(r["id"], r["name"]) for r in genres],
     }

@@ -205,7 +205,8 @@ def _author_ref(row: Row) -> AuthorRef | None:
     return AuthorRef(row["author_id"], row["first_name"], row["last_name"])
 
 
-def _author(row: Row) -> AuthorRef:
+def author_ref(row: Row) -> AuthorRef:
+    """An author as read by AUTHOR or the author list."""
     return AuthorRef(
         row["id"],
         row["first_name"],
@@ -239,7 +240,7 @@ async def author_page(
     """One page of the author list, by last then first name, as of catalog `version`; `total`
     is the number of authors."""
     number, rows = await _page_rows(db, index, version, raw_page, per_page, total)
-    return Page([_author(row) for row in rows], number, per_page, total)
+    return Page([author_ref(row) for row in rows], number, per_page, total)
 
 
 async def book_detail(db: Database, book_id: int) -> BookDetail | None:
@@ -271,7 +272,7 @@ async def author_detail(db: Database, author_id: int) -> AuthorDetail | None:
     row = await db.fetch_one(AUTHOR, {"author_id": author_id})
     if row is None:
         return None
-    ref = _author(row)
+    ref = author_ref(row)
     books = await db.fetch_all(AUTHOR_BOOKS, {"author_id": author_id})
     return AuthorDetail(ref, [BookRow(b["id"], b["title"], ref) for b in books])
 

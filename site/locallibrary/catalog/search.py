@@ -135,19 +135,23 @@ SQLITE_SEARCH = (
 )
 
 # PostgreSQL: the words (:words, space-separated; :last is the number of the last one) folded
-# and quoted here, so that whatever unaccent makes of a character stays inside its quotes; then
-# the same tiers, by tsvector weight (title A, author B, genres C), and ts_rank.
-POSTGRES_SEARCH = (
-    r"""
-    WITH """
-    + ISBN_MATCH
-    + r"""
+# and quoted here, so that whatever unaccent makes of a character stays inside its quotes (the
+# `words` CTE, which catalog/authors_named.py shares; the last word is a prefix); then the same
+# tiers, by tsvector weight (title A, author B, genres C), and ts_rank.
+POSTGRES_WORDS = r"""
     words AS (
         SELECT '''' || replace(replace(catalog_search_fold(word), '\', '\\'), '''', '''''')
                     || '''' AS lexeme,
                CASE WHEN n = :last THEN '*' ELSE '' END AS prefix
         FROM unnest(string_to_array(:words, ' ')) WITH ORDINALITY AS typed (word, n)
     ),
+"""
+POSTGRES_SEARCH = (
+    r"""
+    WITH """
+    + ISBN_MATCH
+    + POSTGRES_WORDS
+    + r"""
     queries AS (
         SELECT to_tsquery('simple', string_agg(
                    lexeme || CASE WHEN prefix = '' THEN '' ELSE ':' || prefix END, ' & '
@@ -187,11 +191,21 @@ def _fts5_term(word: str, prefix: bool) -> str:
     return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
+def fts5_terms(query: SearchQuery) -> list[str]:
+    """The query's words as FTS5 literal terms, the last one a prefix."""
+    last = len(query.words) - 1
+    return [_fts5_term(word, i == last) for i, word in enumerate(query.words)]
+
+
+def postgres_values(query: SearchQuery) -> dict[str, object]:
+    """The values of the `words` CTE (POSTGRES_WORDS) for `query`."""
+    return {"words": " ".join(query.words), "last": len(query.words)}
+
+
 def sqlite_values(query: SearchQuery) -> dict[str, str]:
     """The FTS5 queries for `query`: every word anywhere, every word in each ranked column, and
     any word in each."""
-    last = len(query.words) - 1
-    terms = [_fts5_term(word, i == last) for i, word in enumerate(query.words)]
+    terms = fts5_terms(query)
     every_term, any_term = "(" + " ".join(terms) + ")", "(" + " OR ".join(terms) + ")"
     return {
         "every_word": " ".join(terms),
@@ -216,7 +230,7 @@ async def search(
         values.update(sqlite_values(query))
     else:
         sql = POSTGRES_SEARCH
-        values.update(words=" ".join(query.words), last=len(query.words))
+        values.update(postgres_values(query))
     rows = await db.fetch_all_off_loop(sql, values)
     total = rows[0]["total"] if rows else 0
     if number > 1:

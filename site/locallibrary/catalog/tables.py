@@ -131,15 +131,22 @@ search_document = Table(
     Column("summary", Text, nullable=False),
 )
 
-# What migration 0008 adds that SQLAlchemy cannot declare: SQLite's FTS5 virtual table with the
-# shadow tables FTS5 makes for it, and PostgreSQL's generated tsvector column and its GIN index.
+# What migrations 0008 and 0010 add that SQLAlchemy cannot declare: SQLite's FTS5 virtual
+# tables (of the search documents, of the authors' names) with the shadow tables FTS5 makes for
+# each, and PostgreSQL's generated tsvector column and the GIN indexes.
 SEARCH_INDEX_TABLE = "catalog_search_fts"
+AUTHOR_NAMES_TABLE = "catalog_author_fts"
 SEARCH_INDEX_OBJECTS = frozenset(
     {
-        ("table", SEARCH_INDEX_TABLE),
-        *(("table", f"{SEARCH_INDEX_TABLE}_{shadow}") for shadow in FTS5_SHADOW_TABLES),
+        *(("table", table) for table in (SEARCH_INDEX_TABLE, AUTHOR_NAMES_TABLE)),
+        *(
+            ("table", f"{table}_{shadow}")
+            for table in (SEARCH_INDEX_TABLE, AUTHOR_NAMES_TABLE)
+            for shadow in FTS5_SHADOW_TABLES
+        ),
         ("column", "document"),
         ("index", "ix_catalog_search_document"),
+        ("index", "ix_catalog_author_names"),
     }
 )
 

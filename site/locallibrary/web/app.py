@@ -151,6 +151,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     ),
                 )
             ],
+            staff_route(
+                "/catalog/book/_authors", editing.author_choices, "book_author_choices", GET
+            ),
             staff_route("/catalog/book/_check/isbn", editing.check_isbn, "book_check_isbn", POST),
             staff_route(
                 "/catalog/book/{id:catalog_id}/_check/isbn",
@@ -283,6 +286,7 @@ EDITABLE = {
     "language": "catalog_id",
 }
 GET_AND_POST = ("GET", "POST")
+GET = ("GET",)
 POST = ("POST",)
 
 

@@ -10,7 +10,7 @@ summaries 1,000.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wtforms import (
@@ -18,6 +18,8 @@ from wtforms import (
     Field,
     Form,
     IntegerField,
+    RadioField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -32,6 +34,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, NumberInput
 
 from locallibrary.catalog.ids import MAX_ID
 from locallibrary.catalog.isbn import isbn_problem, normalized_isbn
+from locallibrary.catalog.queries import AuthorRef
 from locallibrary.catalog.tables import CopyStatus
 
 NAME_LENGTH = 100
@@ -39,6 +42,8 @@ TITLE_LENGTH = 200
 TERM_LENGTH = 200
 IMPRINT_LENGTH = 200
 SUMMARY_LENGTH = 1000
+# What may be typed to find an author: a first and a last name, and a space.
+AUTHOR_TYPED_LENGTH = 2 * NAME_LENGTH + 1
 
 
 def stripped(value: Any) -> Any:
@@ -79,9 +84,14 @@ class EditForm(Form):
     )
 
 
+# Fields that are no column of the row: the version it was loaded at, and the name typed to
+# find the book's author.
+NOT_COLUMNS = frozenset({"version", "author_name"})
+
+
 def row_values(form: Form) -> dict[str, Any]:
     """The form's data as the row's column values."""
-    return {field.name: field.data for field in form if field.name != "version"}
+    return {field.name: field.data for field in form if field.name not in NOT_COLUMNS}
 
 
 class AuthorForm(EditForm):
@@ -107,7 +117,23 @@ class BookForm(EditForm):
         [required("Enter the book's title."), length(TITLE_LENGTH), plain_text()],
         filters=[stripped],
     )
-    author_id = SelectField("Author", coerce=int, validate_choice=True)
+    # The author is chosen among those the form offers (`offered_authors`, set by the view):
+    # the one chosen so far, and those whose names match what is typed in `author_name`
+    # (catalog/authors_named.py). Without JavaScript the name is found when the form is sent.
+    author_name = SearchField(
+        "Author",
+        [length(AUTHOR_TYPED_LENGTH), plain_text()],
+        filters=[stripped],
+        description="Type part of the author's name, then choose below.",
+    )
+    author_id = RadioField(
+        "Chosen author",
+        [Optional(), NumberRange(1, MAX_ID, "Choose the author again.")],
+        coerce=int,
+        validate_choice=True,
+    )
+    offered_authors: Sequence[AuthorRef] = ()
+    more_authors = False  # more authors than offered have the name typed
     summary = TextAreaField(
         "Summary",
         [required("Enter a short summary."), length(SUMMARY_LENGTH), plain_text(lines=True)],

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from locallibrary.catalog import editing
+from locallibrary.catalog import authors_named, editing
 from locallibrary.catalog.editing import RowId
 from locallibrary.catalog.ids import MAX_ID
+from locallibrary.catalog.queries import AuthorRef
 from locallibrary.database import Database
 from locallibrary.web.access import Endpoint
 from locallibrary.web.authentication import signed_in_account
 from locallibrary.web.catalog_forms import (
     FORMS,
+    NOT_COLUMNS,
     BookForm,
     CopyForm,
     EditForm,
@@ -86,18 +88,43 @@ class EditingViews:
 
     # -- forms -----------------------------------------------------------------------------
 
-    async def _form(self, kind: str, formdata: FormData | None = None, **data: Any) -> EditForm:
+    async def _form(
+        self, kind: str, formdata: FormData | QueryParams | None = None, **data: Any
+    ) -> EditForm:
         form = FORMS[kind](formdata=formdata, data=data or None)
         if isinstance(form, BookForm):
             choices = await editing.choices(self.database)
-            form.author_id.choices = options(choices["author"])
             form.language_id.choices = options(choices["language"])
             form.genres.choices = options(choices["genres"])
+            await self._offer_authors(form)
         return form
+
+    async def _offer_authors(self, form: BookForm, *also: int) -> None:
+        """The authors the form offers: the one chosen (and `also`, as a conflict shows the
+        row's own), then the first of those whose names match what was typed."""
+        offered: list[AuthorRef] = []
+        chosen = form.author_id.data if isinstance(form.author_id.data, int) else None
+        for author_id in (chosen, *also):
+            if author_id is not None and 0 < author_id <= MAX_ID:
+                author = await authors_named.author(self.database, author_id)
+                if author is not None and author not in offered:
+                    offered.append(author)
+        named: Sequence[AuthorRef] = []
+        if form.author_name.data:
+            shown = authors_named.SHOWN
+            named = await authors_named.authors_named(
+                self.database, form.author_name.data, shown + 1
+            )
+            form.more_authors = len(named) > shown
+        offered += [author for author in named[: authors_named.SHOWN] if author not in offered]
+        form.offered_authors = offered
+        form.author_id.choices = options((author.id, author.name) for author in offered)
 
     async def _valid(self, form: EditForm) -> bool:
         """The form's own rules, then what the catalog can tell before saving."""
         valid = form.validate()
+        if isinstance(form, BookForm):
+            valid = _choose_author(form) and valid
         if isinstance(form, CopyForm) and form.book_id.data and not form.book_id.errors:
             if await editing.book_title(self.database, form.book_id.data) is None:
                 form.book_id.errors = ["There is no book with that number."]
@@ -190,6 +217,8 @@ class EditingViews:
         except editing.Gone:
             return not_found(request, NO_SUCH.format(kind=kind))
         except editing.Conflict as conflict:
+            if isinstance(form, BookForm):
+                await self._offer_authors(form, conflict.current["author_id"])
             return self._conflict_page(request, kind, row_id, form, conflict.current)
         except (editing.Taken, editing.Broken) as refused:
             return self._refused(request, kind, form, row_id, refused)
@@ -232,11 +261,11 @@ class EditingViews:
         rows = [
             (field.label.text, _shown(field, field.data), _shown(field, current.get(field.name)))
             for field in form
-            if field.name != "version"
+            if field.name not in NOT_COLUMNS
         ]
-        again = [(name, value) for name, value in _resubmission(form) if name != "version"] + [
-            ("version", str(current["version"]))
-        ]
+        again = [
+            (name, value) for name, value in _resubmission(form) if name not in NOT_COLUMNS
+        ] + [("version", str(current["version"]))]
         return self._page(
             request,
             "catalog/editing/conflict.html",
@@ -309,6 +338,17 @@ class EditingViews:
 
     # -- checks as the librarian types -----------------------------------------------------
 
+    async def author_choices(self, request: Request) -> Response:
+        """The book form's choice of author, for what is typed in its author box so far."""
+        form = await self._form("book", request.query_params)
+        assert isinstance(form, BookForm)
+        markup = render(
+            "catalog/editing/_author_choices.html", Frame.of(self.site, request), form=form
+        )
+        response = HTMLResponse(markup)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def check_isbn(self, request: Request) -> Response:
         """The ISBN field's error slot: its check digit, and whether another book has it."""
         book_id: int | None = request.path_params.get("id")
@@ -340,6 +380,27 @@ class EditingViews:
         response = HTMLResponse(markup)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _choose_author(form: BookForm) -> bool:
+    """Whether the form names its author, after validation: the one chosen, or else the one
+    author whose name matches what was typed. If none, an error that says what to do (the form
+    then offers the authors who match)."""
+    field, typed = form.author_id, form.author_name.data
+    if field.errors:  # sent as something that is no author the form offers
+        field.errors = ["That author is not in the catalog (deleted meanwhile?): choose again."]
+    elif field.data is not None:
+        return True
+    elif len(form.offered_authors) == 1 and not form.more_authors and typed:
+        field.data = form.offered_authors[0].id
+        return True
+    elif not typed:
+        field.errors = ["Type part of the author's name, then choose the author."]
+    elif form.offered_authors:
+        field.errors = [f"More than one author's name has “{typed}”: choose one."]
+    else:
+        field.errors = [f"No author's name has “{typed}”. Add the author first, or type less."]
+    return False
 
 
 def _validate_field(form: EditForm, name: str) -> bool:

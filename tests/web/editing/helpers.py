@@ -59,7 +59,7 @@ def form_fields(
             ]
         elif node.tag == "textarea":
             pairs.append((name, node.text()))
-        elif kind == "checkbox":
+        elif kind in ("checkbox", "radio"):
             if "checked" in node.attributes:
                 pairs.append((name, node.attributes.get("value") or ""))
         else:

@@ -36,6 +36,7 @@ BREAKS: dict[str, st.SearchStrategy[str]] = {
     ),
     "isbn": st.one_of(st.just("978000000001"), st.just("9780000000018"), st.text(max_size=5)),
     "author_id": st.one_of(huge_number, st.just("abc")),
+    "author_name": st.one_of(st.just("n" * 202), control),
     "language_id": st.one_of(huge_number, st.just("abc")),
     "genres": st.one_of(huge_number, st.just("abc")),
     "book_id": st.one_of(huge_number, st.just("abc"), st.just("")),
@@ -47,7 +48,7 @@ BREAKS: dict[str, st.SearchStrategy[str]] = {
 }
 FIELDS = {
     "author": ["first_name", "last_name", "date_of_birth", "date_of_death"],
-    "book": ["title", "author_id", "summary", "isbn", "language_id", "genres"],
+    "book": ["title", "author_id", "author_name", "summary", "isbn", "language_id", "genres"],
     "copy": ["book_id", "imprint", "status", "due_back"],
     "genre": ["name"],
     "language": ["name"],

@@ -110,7 +110,7 @@ def test_a_book_needs_its_title_summary_author_and_language(
     response = post(librarian, "/catalog/book/create", body)
     assert errors(response) == {
         "title": ["Enter the book's title."],
-        "author_id": ["Not a valid choice."],
+        "author_id": ["That author is not in the catalog (deleted meanwhile?): choose again."],
         "summary": ["Enter a short summary."],
         "language_id": ["Invalid Choice: could not coerce."],
     }
