@@ -25,6 +25,7 @@ from locallibrary.web.app import create_app
 from tests.accounts.helpers import ANN, BOB, add_account, sign_in
 from tests.db import sql, with_database
 from tests.loans.helpers import IN_THREE_WEEKS, available_copy
+from tests.web.editing.helpers import EDITING_WORDS
 
 MARKER = "marker-7f3a9c1e-only-in-one-session"
 MARKED_VISITS = 987_654_320  # a visit count no other visitor could reach
@@ -37,8 +38,6 @@ FRAGMENTS = {
 SEARCH_RESULTS = "/catalog/search?q=austen"
 # Lists too short for a second page at the marked visitor's page size.
 SHORT_FRAGMENTS = {"/catalog/genres/": "genre-list", "/catalog/languages/": "language-list"}
-# The librarians' editing pages are never kept (no-store); anyone else is sent away from them.
-EDITING_WORDS = ("/create", "/update", "/delete", "/_check/")
 
 
 @pytest.fixture
@@ -57,7 +56,7 @@ def cached_pages(client: TestClient, database_url: str) -> list[tuple[str, dict[
         if "GET" not in (route.methods or ()) or not route.path.startswith("/catalog/"):
             continue  # the account pages are never kept, and some need a token
         if any(word in route.path for word in EDITING_WORDS):
-            continue
+            continue  # never kept (no-store); anyone but a librarian is sent away from them
         path = re.sub(
             r"\{id:\w+\}", str(author_id if "author" in route.path else book_id), route.path
         )

@@ -12,6 +12,10 @@ from tests.accounts.helpers import LIBBY, add_account, sign_in
 from tests.db import sql
 from tests.html import parse
 
+# What the paths of the librarians' editing routes have in them: their pages, the checks made
+# as one types, and the book form's choice of author.
+EDITING_WORDS = ("/create", "/update", "/delete", "/_check/", "/_authors")
+
 # A valid ISBN-13 that the demo catalog does not use, and one it does not either, for clashes.
 FREE_ISBN = "9780000000019"
 OTHER_FREE_ISBN = "9780000000026"

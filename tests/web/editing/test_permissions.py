@@ -13,9 +13,7 @@ from starlette.testclient import TestClient
 from tests.accounts.helpers import ANN, sign_in
 from tests.db import sql
 from tests.html import parse, text
-from tests.web.editing.helpers import book_body
-
-EDITING_WORDS = ("/create", "/update", "/delete", "/_check/", "/_authors")
+from tests.web.editing.helpers import EDITING_WORDS, book_body
 
 
 def editing_paths(client: TestClient, database_url: str) -> list[tuple[str, list[str]]]:
