@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from locallibrary.accounts import AccountError, Role, create_user
 from locallibrary.accounts.demo import DEMO_ACCOUNTS, create_demo_accounts
+from locallibrary.accounts.throttle import SignInThrottle
 from locallibrary.catalog.seed import SeedReport, seed_demo, seed_demo_if_empty, seed_synthetic
 from locallibrary.database import (
     Database,
@@ -148,24 +149,26 @@ def seed(books: int | None) -> None:
 
 @main.command()
 def clearsessions() -> None:
-    """Delete expired sessions from the database and say how many went."""
+    """Delete expired sessions and sign-in failure counters from the database (what the server
+    also does every SESSION_CLEANUP_SECONDS) and say how many went."""
     url = _settings().database_url
 
-    async def clear() -> int:
+    async def clear() -> tuple[int, int]:
         database = create_database(url)
         await connect(database)
         store = database_store(database)
         try:
-            return await store.clear_expired()
+            return await store.clear_expired(), await SignInThrottle(database).clear_expired()
         finally:
             store.close()
             await database.disconnect()
 
     try:
-        removed = asyncio.run(clear())
+        sessions, counters = asyncio.run(clear())
     except Exception as error:  # the CLI's boundary: any failure is one line for a person
         raise _fail("clearsessions", url, error) from error
-    click.echo(f"Removed {removed} expired session{'' if removed == 1 else 's'}.")
+    click.echo(f"Removed {sessions} expired session{'' if sessions == 1 else 's'}.")
+    click.echo(f"Removed {counters} expired sign-in failure counter{'' if counters == 1 else 's'}.")
 
 
 @main.command()

@@ -342,7 +342,9 @@ def test_static_files_and_health_check_do_no_session_io(
         assert client.get("/catalog/_counts").status_code >= 500
 
 
-def test_clearsessions_removes_only_expired_sessions(database_url: str) -> None:
+def test_clearsessions_removes_only_expired_sessions_and_sign_in_failure_counters(
+    database_url: str,
+) -> None:
     from tests.catalog.test_seed import run_cli
 
     now = int(time.time())
@@ -353,9 +355,24 @@ def test_clearsessions_removes_only_expired_sessions(database_url: str) -> None:
             k=key,
             e=expires,
         )
+    # The throttle's window is 15 minutes: one counter's has passed, the other's has not.
+    for bucket, started in (("address:old", now - 901), ("address:new", now - 60)):
+        sql(
+            database_url,
+            "INSERT INTO sign_in_failures (bucket, failures, window_started_at) VALUES (:b, 3, :s)",
+            b=bucket,
+            s=started,
+        )
     result = run_cli("clearsessions", database_url=database_url)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Removed 2 expired sessions."
+    assert result.stdout.splitlines() == [
+        "Removed 2 expired sessions.",
+        "Removed 1 expired sign-in failure counter.",
+    ]
     assert list(session_rows(database_url)) == ["c" * 32]
+    assert sql(database_url, "SELECT bucket FROM sign_in_failures") == [("address:new",)]
     again = run_cli("clearsessions", database_url=database_url)
-    assert again.stdout.strip() == "Removed 0 expired sessions."
+    assert again.stdout.splitlines() == [
+        "Removed 0 expired sessions.",
+        "Removed 0 expired sign-in failure counters.",
+    ]

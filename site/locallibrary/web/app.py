@@ -13,6 +13,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
+from locallibrary.accounts import passwords
 from locallibrary.accounts.throttle import SignInThrottle
 from locallibrary.catalog.ids import CatalogIdConvertor
 from locallibrary.database import create_database
@@ -86,6 +87,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Made now, so that the first sign-in for an unknown email costs what every later one
+        # does, not an extra hash (passwords.verify_against_nobody).
+        await passwords.dummy_hash()
+        # Made now, so that the first sign-in for an unknown email costs what every later one
+        # does, not an extra hash (passwords.verify_against_nobody).
+        await passwords.dummy_hash()
         with heap.tuned_for_serving():
             interval = settings.session_cleanup_seconds
             async with (

@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import argon2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from locallibrary.accounts import passwords
+from locallibrary.settings import Settings
+from locallibrary.web.app import create_app
 from tests.accounts.helpers import ANN, LIBBY, add_account, header_account, sign_in
 from tests.db import sql
 from tests.html import parse, text, texts
@@ -70,6 +74,32 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     # Neither page echoes the password that was typed.
     assert "not-ann-s-password" not in wrong_password.text + unknown.text
     assert session_data(database_url) == []  # a failed sign-in stores no session
+
+
+def test_the_first_sign_in_for_an_unknown_email_hashes_nothing_more_than_later_ones(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dummy hash an unknown email is checked against is made when the site starts, so the
+    first such sign-in in a process takes no longer than the next (nor than a wrong password)."""
+    monkeypatch.setattr(passwords, "_dummy_hashes", {})  # as in a new process
+    hashed: list[str] = []
+    real_hash = passwords.hash_password
+
+    async def counted(password: str, hasher: argon2.PasswordHasher = passwords.HASHER) -> str:
+        hashed.append(password)
+        return await real_hash(password, hasher)
+
+    monkeypatch.setattr(passwords, "hash_password", counted)
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        started = len(hashed)
+        for _ in range(2):
+            unknown = client.post(
+                "/accounts/sign-in",
+                data={"email": "nobody@example.org", "password": "whatever-it-is", "next": ""},
+            )
+            assert unknown.status_code == 200
+    assert started == 1
+    assert len(hashed) == started
 
 
 @given(
