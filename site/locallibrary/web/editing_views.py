@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import FormData, QueryParams
@@ -109,14 +109,12 @@ class EditingViews:
                 author = await authors_named.author(self.database, author_id)
                 if author is not None and author not in offered:
                     offered.append(author)
-        named: Sequence[AuthorRef] = []
-        if form.author_name.data:
-            shown = authors_named.SHOWN
-            named = await authors_named.authors_named(
-                self.database, form.author_name.data, shown + 1
-            )
-            form.more_authors = len(named) > shown
-        offered += [author for author in named[: authors_named.SHOWN] if author not in offered]
+        shown = authors_named.SHOWN
+        typed = form.author_name.data or ""
+        # One more than is shown, to know whether there are more.
+        named = await authors_named.authors_named(self.database, typed, shown + 1)
+        form.more_authors = len(named) > shown
+        offered += [author for author in named[:shown] if author not in offered]
         form.offered_authors = offered
         form.author_id.choices = options((author.id, author.name) for author in offered)
 
