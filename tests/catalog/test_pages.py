@@ -8,7 +8,9 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
+from locallibrary.catalog.queries import BOOKS_SHOWN
 from locallibrary.catalog.seed import demo_catalog
+from tests.db import sql
 from tests.html import links, parse, text, texts
 
 DEMO = demo_catalog()
@@ -209,3 +211,42 @@ def test_empty_catalog_pages(empty_database_url: str) -> None:
         assert "There are no books" in text(tree.css_first("#book-list"))
         assert tree.css_first(".pagination") is None
         assert client.get("/catalog/books/?page=2").status_code == 404
+
+
+@pytest.mark.parametrize("many", [BOOKS_SHOWN, BOOKS_SHOWN + 1])
+def test_an_authors_and_a_genres_page_show_their_first_hundred_books_however_many(
+    client: TestClient, database_url: str, many: int
+) -> None:
+    """A page of an index, not all of an author's or a genre's books ("Anonymous" may have
+    thousands): the first hundred by title, saying so when there are more."""
+    sql(database_url, "INSERT INTO catalog_author (first_name, last_name) VALUES ('', 'Anonymous')")
+    sql(database_url, "INSERT INTO catalog_genre (name) VALUES ('Chapbooks')")
+    [(author_id, genre_id)] = sql(
+        database_url,
+        "SELECT (SELECT id FROM catalog_author WHERE last_name = 'Anonymous'),"
+        " (SELECT id FROM catalog_genre WHERE name = 'Chapbooks')",
+    )
+    for n in reversed(range(many)):  # not in title order
+        sql(
+            database_url,
+            "INSERT INTO catalog_book (title, author_id, summary, isbn)"
+            " VALUES (:title, :author, '', :isbn)",
+            title=f"Tract {n:03d}",
+            author=author_id,
+            isbn=f"979{n:010d}",
+        )
+    sql(
+        database_url,
+        "INSERT INTO catalog_book_genre (book_id, genre_id)"
+        " SELECT id, :genre FROM catalog_book WHERE author_id = :author",
+        genre=genre_id,
+        author=author_id,
+    )
+    note = f"The first {BOOKS_SHOWN} of them."
+    for path in (f"/catalog/author/{author_id}", f"/catalog/genre/{genre_id}"):
+        tree = parse(client.get(path).text)
+        titles = [text(a) for a in tree.css(".items li > a")]
+        assert len(titles) == BOOKS_SHOWN and titles == sorted(titles), path
+        assert (note in text(tree.css_first("article"))) == (many > BOOKS_SHOWN), path
+        if "author" in path:  # the first hundred by title (a genre's: by when they were added)
+            assert titles == [f"Tract {n:03d}" for n in range(BOOKS_SHOWN)]

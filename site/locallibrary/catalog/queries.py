@@ -67,7 +67,8 @@ class BookDetail:
 @dataclass(frozen=True)
 class AuthorDetail:
     author: AuthorRef
-    books: list[BookRow]
+    books: list[BookRow]  # the first BOOKS_SHOWN, by title
+    more: bool  # the author has more books than these
 
 
 # A page of a list is `LIMIT :limit` rows from the row found by stepping `:skip` entries along the
@@ -170,8 +171,12 @@ AUTHOR = """
     FROM catalog_author
     WHERE id = :author_id
 """
+# How many of their books an author's, a genre's or a language's page shows: a page of an index,
+# however many books an author ("Anonymous") or a genre has.
+BOOKS_SHOWN = 100
 AUTHOR_BOOKS = """
     SELECT id, title FROM catalog_book WHERE author_id = :author_id ORDER BY title, id
+    LIMIT :limit
 """
 # Titles of up to five books (the recently viewed list) in one query; unused places hold 0,
 # which is no book's id.
@@ -194,7 +199,7 @@ BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
     "book's genres": (BOOK_GENRES, {"book_id": 1}),
     "book's copies": (BOOK_COPIES, {"book_id": 1}),
     "author": (AUTHOR, {"author_id": 1}),
-    "author's books": (AUTHOR_BOOKS, {"author_id": 1}),
+    "author's books": (AUTHOR_BOOKS, {"author_id": 1, "limit": BOOKS_SHOWN + 1}),
     "book titles": (BOOK_TITLES, {f"id{i}": i + 1 for i in range(MAX_TITLES)}),
 }
 
@@ -273,8 +278,9 @@ async def author_detail(db: Database, author_id: int) -> AuthorDetail | None:
     if row is None:
         return None
     ref = author_ref(row)
-    books = await db.fetch_all(AUTHOR_BOOKS, {"author_id": author_id})
-    return AuthorDetail(ref, [BookRow(b["id"], b["title"], ref) for b in books])
+    books = await db.fetch_all(AUTHOR_BOOKS, {"author_id": author_id, "limit": BOOKS_SHOWN + 1})
+    shown = [BookRow(b["id"], b["title"], ref) for b in books[:BOOKS_SHOWN]]
+    return AuthorDetail(ref, shown, more=len(books) > BOOKS_SHOWN)
 
 
 async def book_titles(db: Database, book_ids: list[int]) -> dict[int, str]:

@@ -14,10 +14,8 @@ from typing import Any
 from locallibrary.catalog.ids import MAX_ID
 from locallibrary.catalog.page_index import OrderedList, PageIndex
 from locallibrary.catalog.pagination import Page, page_number
+from locallibrary.catalog.queries import BOOKS_SHOWN
 from locallibrary.database import Database
-
-# How many of its books a genre's or a language's page shows.
-BOOKS_SHOWN = 100
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,12 @@ class CatalogViews:
             if detail is None:
                 return not_found(request, "There is no author with that number in the catalog.")
             return page_response(
-                "catalog/author_detail.html", frame, author=detail.author, books=detail.books
+                "catalog/author_detail.html",
+                frame,
+                author=detail.author,
+                books=detail.books,
+                more=detail.more,
+                shown=queries.BOOKS_SHOWN,
             )
 
         return await self.pages.page(request, frame, state, (), render_author)
@@ -213,7 +218,7 @@ class CatalogViews:
                 term=detail.term,
                 books=detail.books,
                 more=detail.more,
-                shown=vocabulary.BOOKS_SHOWN,
+                shown=queries.BOOKS_SHOWN,
             )
 
         return await self.pages.page(request, frame, state, (), render_term)
