@@ -89,6 +89,11 @@ class Frame:
     def poll_milliseconds(self) -> int:
         return self.site.poll_milliseconds
 
+    def path_for(self, name: str, /, **path_params: Any) -> str:
+        """`path_for` for macros that are given the frame: imported without the page's context,
+        they make no reference cycle through it (which only the garbage collector frees)."""
+        return self.root_path + self.site.path_for(name, path_params)
+
 
 def render(template: str, frame: Frame, **context: Any) -> str:
     return environment.get_template(template).render(frame=frame, **context)
@@ -104,7 +109,7 @@ def page_response(
 def path_for(context: Context, name: str, /, **path_params: Any) -> str:
     """The path of a named route: links stay on whatever host and scheme the page came from."""
     frame: Frame = context["frame"]
-    return frame.root_path + frame.site.path_for(name, path_params)
+    return frame.path_for(name, **path_params)
 
 
 @pass_context
