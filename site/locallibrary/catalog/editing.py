@@ -261,8 +261,8 @@ LAST_CHANGE = """
     ORDER BY entry.id DESC
     LIMIT 1
 """
-# The book form's choices: every author, language and genre. Not bounded (a catalog's authors
-# may be many), so they are read off the event loop.
+# The book form's choices: every language and genre (its author is chosen by name instead:
+# catalog/authors_named.py). Not bounded by a key, so they are read off the event loop.
 CHOICES = {
     "language": "SELECT id, name FROM catalog_language ORDER BY name, id",
     "genres": "SELECT id, name FROM catalog_genre ORDER BY name, id",

@@ -90,9 +90,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Made now, so that the first sign-in for an unknown email costs what every later one
         # does, not an extra hash (passwords.verify_against_nobody).
         await passwords.dummy_hash()
-        # Made now, so that the first sign-in for an unknown email costs what every later one
-        # does, not an extra hash (passwords.verify_against_nobody).
-        await passwords.dummy_hash()
         with heap.tuned_for_serving():
             interval = settings.session_cleanup_seconds
             async with (

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.datastructures import FormData, QueryParams
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -88,9 +88,7 @@ class EditingViews:
 
     # -- forms -----------------------------------------------------------------------------
 
-    async def _form(
-        self, kind: str, formdata: FormData | QueryParams | None = None, **data: Any
-    ) -> EditForm:
+    async def _form(self, kind: str, formdata: FormData | None = None, **data: Any) -> EditForm:
         form = FORMS[kind](formdata=formdata, data=data or None)
         if isinstance(form, BookForm):
             choices = await editing.choices(self.database)
@@ -338,20 +336,15 @@ class EditingViews:
 
     async def author_choices(self, request: Request) -> Response:
         """The book form's choice of author, for what is typed in its author box so far."""
-        form = await self._form("book", request.query_params)
-        assert isinstance(form, BookForm)
-        markup = render(
-            "catalog/editing/_author_choices.html", Frame.of(self.site, request), form=form
-        )
-        response = HTMLResponse(markup)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        form = BookForm(formdata=request.query_params)  # of the rest, nothing is shown
+        await self._offer_authors(form)
+        return self._fragment(request, "catalog/editing/_author_choices.html", form=form)
 
     async def check_isbn(self, request: Request) -> Response:
         """The ISBN field's error slot: its check digit, and whether another book has it."""
         book_id: int | None = request.path_params.get("id")
         async with request.form(max_files=0) as data:
-            form = await self._form("book", data)
+            form = BookForm(formdata=data)  # only the ISBN is checked: no choices are read
         field = form["isbn"]
         if _validate_field(form, "isbn") and field.data:
             holder = await editing.isbn_holder(self.database, field.data)
@@ -370,12 +363,12 @@ class EditingViews:
     def _slots(self, request: Request, form: EditForm, names: list[str]) -> Response:
         """The first field's slot, to swap in where the check came from, and the others'
         out of band."""
-        markup = render(
-            "catalog/editing/_slots.html",
-            Frame.of(self.site, request),
-            fields=[form[name] for name in names],
-        )
-        response = HTMLResponse(markup)
+        fields = [form[name] for name in names]
+        return self._fragment(request, "catalog/editing/_slots.html", fields=fields)
+
+    def _fragment(self, request: Request, template: str, **context: Any) -> Response:
+        """A part of a form that htmx swaps in as the librarian types; kept by no cache."""
+        response = HTMLResponse(render(template, Frame.of(self.site, request), **context))
         response.headers["Cache-Control"] = "no-store"
         return response
 
