@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 
@@ -33,6 +32,7 @@ MAX_NAME_LENGTH = 100
 # cookie say, would be a driver error rather than "no such user".
 MAX_USER_ID = 2**31 - 1
 NO_SUCH_ACCOUNT = "There is no such account."
+ROLES = {role.value: role for role in Role}  # a dict lookup: cheaper than calling the enum
 
 COLUMNS = "id, email, name, role, created_at, last_login_at"
 # The unique constraint decides who gets an email, so two concurrent sign-ups with one address
@@ -61,8 +61,9 @@ BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
 SET_PASSWORD = "UPDATE users SET password_hash = :password_hash WHERE id = :id RETURNING id"
 
 
-@dataclass(frozen=True)
-class User:
+# A named tuple, not a frozen dataclass: as immutable, and made on every signed-in request, in a
+# fraction of the time (a frozen dataclass sets each field through object.__setattr__).
+class User(NamedTuple):
     id: int
     email: str
     name: str
@@ -81,7 +82,7 @@ def user_from_row(row: Row | Mapping[str, Any]) -> User:
         id=row["id"],
         email=row["email"],
         name=row["name"],
-        role=Role(row["role"]),
+        role=ROLES[row["role"]],
         created_at=row["created_at"],
         last_login_at=row["last_login_at"],
     )
@@ -179,7 +180,7 @@ async def authenticate(
         SIGNED_IN,
         {"id": row["id"], "now": now, "checked_hash": checked_hash, "new_hash": new_hash},
     )
-    return replace(user_from_row(row), last_login_at=now)
+    return user_from_row(row)._replace(last_login_at=now)
 
 
 async def check_password(

@@ -143,9 +143,8 @@ class LoanViews:
             )
 
         variant = ("all borrowed", date, fragment, per_page)
-        response = await self.pages.page(request, frame, state, variant, render_list)
+        response = await self.pages.page(request, frame, state, variant, render_list, FRAGMENT_VARY)
         response.headers.update(NO_STORE)
-        response.headers.add_vary_header(FRAGMENT_VARY)
         return response
 
     async def mark_returned(self, request: Request) -> Response:

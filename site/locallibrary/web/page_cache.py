@@ -31,7 +31,6 @@ from locallibrary.web.templating import Frame
 
 # A few kilobytes each: a few megabytes at most, whatever the catalog's size.
 MAX_PAGES = 1024
-GZIPPED = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
 
 Render = Callable[[], Awaitable[Response]]
 RenderPart = Callable[[], Awaitable[str]]
@@ -87,19 +86,25 @@ class PageCache:
         state: CatalogState,
         variant: tuple[object, ...],
         render: Render,
+        vary: str | None = None,
     ) -> Response:
-        """The page from memory, or rendered by `render` and kept if it is a 200."""
+        """The page from memory, or rendered by `render` and kept if it is a 200; `vary` names
+        the request headers the variant depends on, for the response's Vary header."""
         key = self.key(frame, variant)
         body = self.get(key, state.version)
-        if body is not None:
-            if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
-                # As the compression middleware would send it, without compressing it again.
-                return HTMLResponse(self.get(key, state.version, gzipped=True), headers=GZIPPED)
-            return HTMLResponse(body)
-        response = await render()
-        if response.status_code == 200:
-            self.put(key, state.version, bytes(response.body))
-        return response
+        if body is None:
+            response = await render()
+            if response.status_code == 200:
+                self.put(key, state.version, bytes(response.body))
+            if vary is not None:
+                response.headers.add_vary_header(vary)
+            return response
+        if len(body) >= MINIMUM_SIZE and accepts_gzip(request.scope):
+            # As the compression middleware would send it, without compressing it again.
+            varies = "Accept-Encoding" if vary is None else f"{vary}, Accept-Encoding"
+            gzipped = self.get(key, state.version, gzipped=True)
+            return HTMLResponse(gzipped, headers={"Content-Encoding": "gzip", "Vary": varies})
+        return HTMLResponse(body, headers=None if vary is None else {"Vary": vary})
 
     async def part(
         self, frame: Frame, state: CatalogState, variant: tuple[object, ...], render: RenderPart

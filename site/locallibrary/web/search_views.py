@@ -74,8 +74,7 @@ class SearchViews:
             )
 
         variant = ("search", fragment, per_page, *recent)
-        response = await self.pages.page(request, frame, state, variant, render)
-        response.headers.add_vary_header(FRAGMENT_VARY)
+        response = await self.pages.page(request, frame, state, variant, render, FRAGMENT_VARY)
         typing = request.headers.get("hx-trigger") == SEARCH_BOX_ID
         if response.status_code == 200 and query.searchable and not typing:
             visitor.remember_search(session_of(request), query.text)

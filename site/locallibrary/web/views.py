@@ -146,9 +146,8 @@ class CatalogViews:
                 per_page_choices=PER_PAGE_CHOICES,
             )
 
-        response = await self.pages.page(request, frame, state, (fragment, per_page), render_list)
-        response.headers.add_vary_header(FRAGMENT_VARY)
-        return response
+        variant = (fragment, per_page)
+        return await self.pages.page(request, frame, state, variant, render_list, FRAGMENT_VARY)
 
     async def book_detail(self, request: Request) -> Response:
         book_id: int = request.path_params["id"]
