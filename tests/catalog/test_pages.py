@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import uuid
 
 import pytest
 from starlette.testclient import TestClient
 
-from locallibrary.catalog.queries import BOOKS_SHOWN
+from locallibrary.catalog.queries import BOOKS_SHOWN, COPIES_SHOWN
 from locallibrary.catalog.seed import demo_catalog
 from tests.db import sql
 from tests.html import links, parse, text, texts
@@ -250,3 +252,63 @@ def test_an_authors_and_a_genres_page_show_their_first_hundred_books_however_man
         assert (note in text(tree.css_first("article"))) == (many > BOOKS_SHOWN), path
         if "author" in path:  # the first hundred by title (a genre's: by when they were added)
             assert titles == [f"Tract {n:03d}" for n in range(BOOKS_SHOWN)]
+
+
+def _add_copies(database_url: str, book_id: int, copies: list[tuple[dt.date, str]]) -> None:
+    """Copies of the book, each (due date, status), in one statement."""
+    rows, values = [], {}
+    for n, (due_back, status) in enumerate(copies):
+        rows.append(f"(:id{n}, :book_id, 'Imprint', :due{n}, :status{n})")
+        values |= {f"id{n}": _copy_id(database_url), f"due{n}": due_back, f"status{n}": status}
+    sql(
+        database_url,
+        "INSERT INTO catalog_bookinstance (id, book_id, imprint, due_back, status)"
+        f" VALUES {', '.join(rows)}",
+        book_id=book_id,
+        **values,
+    )
+
+
+def _copy_id(database_url: str) -> str:
+    return uuid.uuid4().hex if "sqlite" in database_url else str(uuid.uuid4())
+
+
+def _new_book(database_url: str, title: str) -> int:
+    [(book_id,)] = sql(
+        database_url,
+        "INSERT INTO catalog_book (title, summary, isbn) VALUES (:title, '', '9790000000001')"
+        " RETURNING id",
+        title=title,
+    )
+    return int(book_id)
+
+
+@pytest.mark.parametrize("many", [COPIES_SHOWN, COPIES_SHOWN + 1])
+def test_a_books_page_shows_its_first_hundred_copies_however_many(
+    client: TestClient, database_url: str, many: int
+) -> None:
+    """A library may hold hundreds of one title: the page shows the first hundred by due date,
+    saying so when there are more."""
+    book_id = _new_book(database_url, "Set Text")
+    first_due = dt.date(2030, 1, 1)
+    dues = [first_due + dt.timedelta(days=n) for n in range(many)]
+    _add_copies(database_url, book_id, [(due, "o") for due in reversed(dues)])
+    tree = parse(client.get(f"/catalog/book/{book_id}").text)
+    shown = texts(tree, ".copies tbody td.due")
+    assert shown == [due.isoformat() for due in dues[:COPIES_SHOWN]]
+    note = f"The first {COPIES_SHOWN} copies, by due date."
+    assert (note in text(tree.css_first(".copies"))) == (many > COPIES_SHOWN)
+
+
+@pytest.mark.parametrize("on_shelf", [True, False])
+def test_a_copy_on_the_shelf_but_not_shown_still_counts_for_holds(
+    client: TestClient, database_url: str, on_shelf: bool
+) -> None:
+    """Holds are for books with no copy on the shelf: one past the hundred shown counts too."""
+    book_id = _new_book(database_url, "Set Text")
+    on_loan = [(dt.date(2030, 1, 1) + dt.timedelta(days=n), "o") for n in range(COPIES_SHOWN)]
+    last = (dt.date(2099, 1, 1), "a" if on_shelf else "m")  # after the others, not shown
+    _add_copies(database_url, book_id, [*on_loan, last])
+    tree = parse(client.get(f"/catalog/book/{book_id}").text)
+    assert "Available" not in texts(tree, ".copies .status")
+    assert ("No copy is on the shelf." in text(tree.css_first(".copies"))) == (not on_shelf)

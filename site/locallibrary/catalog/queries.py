@@ -61,7 +61,9 @@ class BookDetail:
     author: AuthorRef | None
     language: str | None
     genres: list[str]
-    copies: list[Copy]
+    copies: list[Copy]  # the first COPIES_SHOWN, by due date
+    more_copies: bool  # the book has more copies than these
+    on_shelf: bool  # one of its copies (shown or not) is available
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,18 @@ BOOK_GENRES = """
     JOIN catalog_genre AS genre ON genre.id = book_genre.genre_id
     WHERE book_genre.book_id = :book_id
 """
+# How many copies a book's page shows: a library may hold hundreds of one title.
+COPIES_SHOWN = 100
 BOOK_COPIES = """
     SELECT id, imprint, due_back, status
     FROM catalog_bookinstance
     WHERE book_id = :book_id
     ORDER BY due_back, id
+    LIMIT :limit
+"""
+# Asked only when some copies are not shown: whether any of them is on the shelf.
+BOOK_ON_SHELF = """
+    SELECT id FROM catalog_bookinstance WHERE book_id = :book_id AND status = 'a' LIMIT 1
 """
 AUTHOR = """
     SELECT id, first_name, last_name, date_of_birth, date_of_death
@@ -197,7 +206,8 @@ BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "book": (BOOK, {"book_id": 1}),
     "book's genres": (BOOK_GENRES, {"book_id": 1}),
-    "book's copies": (BOOK_COPIES, {"book_id": 1}),
+    "book's copies": (BOOK_COPIES, {"book_id": 1, "limit": COPIES_SHOWN + 1}),
+    "book on the shelf": (BOOK_ON_SHELF, {"book_id": 1}),
     "author": (AUTHOR, {"author_id": 1}),
     "author's books": (AUTHOR_BOOKS, {"author_id": 1, "limit": BOOKS_SHOWN + 1}),
     "book titles": (BOOK_TITLES, {f"id{i}": i + 1 for i in range(MAX_TITLES)}),
@@ -255,7 +265,15 @@ async def book_detail(db: Database, book_id: int) -> BookDetail | None:
     if row is None:
         return None
     genres = await db.fetch_all(BOOK_GENRES, {"book_id": book_id})
-    copies = await db.fetch_all(BOOK_COPIES, {"book_id": book_id})
+    rows = await db.fetch_all(BOOK_COPIES, {"book_id": book_id, "limit": COPIES_SHOWN + 1})
+    copies = [
+        Copy(as_uuid(c["id"]), c["imprint"], as_date(c["due_back"]), CopyStatus(c["status"]))
+        for c in rows[:COPIES_SHOWN]
+    ]
+    more_copies = len(rows) > COPIES_SHOWN
+    on_shelf = any(copy.status is CopyStatus.AVAILABLE for copy in copies) or (
+        more_copies and await db.fetch_one(BOOK_ON_SHELF, {"book_id": book_id}) is not None
+    )
     return BookDetail(
         id=row["id"],
         title=row["title"],
@@ -264,10 +282,9 @@ async def book_detail(db: Database, book_id: int) -> BookDetail | None:
         author=_author_ref(row),
         language=row["language"],
         genres=sorted(genre["name"] for genre in genres),  # a handful: sorted here, not by SQL
-        copies=[
-            Copy(as_uuid(c["id"]), c["imprint"], as_date(c["due_back"]), CopyStatus(c["status"]))
-            for c in copies
-        ],
+        copies=copies,
+        more_copies=more_copies,
+        on_shelf=on_shelf,
     )
 
 

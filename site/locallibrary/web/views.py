@@ -165,7 +165,12 @@ class CatalogViews:
             staff = viewer is not None and viewer.is_librarian
             changed = await editing.last_change(self.database, "book", book_id) if staff else None
             return page_response(
-                "catalog/book_detail.html", frame, book=book, hold=hold, last_change=changed
+                "catalog/book_detail.html",
+                frame,
+                book=book,
+                copies_shown=queries.COPIES_SHOWN,
+                hold=hold,
+                last_change=changed,
             )
 
         response = await self.pages.page(request, frame, state, (), render_book)
