@@ -24,7 +24,8 @@ fills in on every request: {id}, a random id from the row's range (a book, a pag
 target compares two numbers of the same size's run: a row's requests/s with the ceiling's, or
 with another row's (RATIO_TARGETS, PAIRS: the middle of the book list against page 1, both
 uncached; the poll beside a crawler against the poll alone, its p99 too), a row's p99 with its
-p50 (TAIL_TARGETS), or a row between the demo catalog and a larger one. --rows brings along
+p50 (TAIL_TARGETS; beside the uncached book's, the ceiling's at that row's pace, PACED_ROWS),
+or a row between the demo catalog and a larger one. --rows brings along
 the rows that the chosen ones are compared with (names with commas are bracketed, so that
 `--rows "poll,poll (2 workers, sqlite)"` names two rows).
 
@@ -255,6 +256,11 @@ PAIRS = (
 )
 # The row's p99 at most this many times its p50.
 TAIL_TARGETS = ((ANY_BOOK, 5.0), *((row, 5.0) for row in SEARCH_ROWS))
+# Beside the uncached book's tail, the ceiling's at its pace (bench/ceiling.py's /paced): the
+# bare app holding the loop as long a request as the row's takes, with a body of its size. It
+# is the tail that uvicorn, the kernel and wrk's 32 connections give at that pace by themselves.
+# Reported, not a target. (The search rows work off the loop, which a busy loop does not mimic.)
+PACED_ROWS = (ANY_BOOK,)
 LIST_PER_PAGE = 10  # the site's default page size, which the bench's visitors keep
 MIDDLE_BAND = 0.10  # "a middle page": within this fraction of the page count of the middle one
 ID_SLOT = "{id}"  # in a row's path: wrk puts a random id of the row's range there each time
@@ -932,6 +938,7 @@ class WrkResult:
     p99_ms: float
     status_errors: int
     socket_errors: int
+    bytes_read: int
 
     @property
     def rps(self) -> float:
@@ -1014,6 +1021,7 @@ def wrk_result(returncode: int, stdout: str, stderr: str, url: str) -> WrkResult
         p99_ms=values["p99_us"] / 1000,
         status_errors=values["status"],
         socket_errors=values["connect"] + values["read"] + values["write"] + values["timeout"],
+        bytes_read=values["bytes"],
     )
 
 
@@ -1551,6 +1559,23 @@ def worker_engines(args: argparse.Namespace, runs: list[SizeRun], log: Log) -> l
     return engines
 
 
+def paced_name(row: str) -> str:
+    return f"ceiling at the pace of {row}"
+
+
+def paced_plan(run: SizeRun, name: str) -> RowPlan | None:
+    """The ceiling at the pace of `run`'s row `name` (PACED_ROWS), if that row ran: each request
+    holds the loop for the row's time per request less the ceiling's own, and returns a body of
+    the row's mean response size (headers included, a few hundred bytes over)."""
+    row, ceiling = run.row(name), run.ceiling(1)
+    if row is None or ceiling is None or not row.result.requests or not ceiling.result.rps:
+        return None
+    busy_us = max(0, round(1e6 / row.result.rps - 1e6 / ceiling.result.rps))
+    size = row.result.bytes_read // row.result.requests
+    path = f"/paced?us={busy_us}&bytes={size}"
+    return RowPlan(paced_name(name), f"GET {path} (bare Starlette)", path)
+
+
 def keep_better_ceiling(run: SizeRun, again: Row) -> None:
     """The ceiling measured again at the end: the better of the two is the one less disturbed
     by whatever else the machine did, and the ratios are taken to it."""
@@ -1673,6 +1698,11 @@ def run_all(args: argparse.Namespace, log: Log, runs: list[SizeRun]) -> None:
                         run.rows.append(
                             measure(site.server, site.plans[index], args, log, run.notes, run.size)
                         )
+            for run in runs:
+                for name in PACED_ROWS:
+                    paced = paced_plan(run, name)
+                    if paced is not None:
+                        run.rows.append(measure(ceiling, paced, args, log, run.notes, run.size))
         if ceiling_2 is not None:
             for run in runs:
                 run.rows.append(measure(ceiling_2, CEILING_2, args, log, run.notes, run.size))
@@ -1857,9 +1887,14 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
                 continue
             value = ratio(row.result.p99_ms, row.result.p50_ms)
             ok &= value <= bound
-            parts.append(
-                f"{run.size}: {value:.1f} ({row.result.p99_ms:.1f} / {row.result.p50_ms:.1f} ms)"
-            )
+            part = f"{run.size}: {value:.1f} ({row.result.p99_ms:.1f} / {row.result.p50_ms:.1f} ms"
+            paced = run.row(paced_name(name))
+            if paced is not None:
+                part += (
+                    "; the ceiling at its pace: "
+                    f"{ratio(paced.result.p99_ms, paced.result.p50_ms):.1f}, not a target"
+                )
+            parts.append(part + ")")
         text = f"{name} p99 ≤ {bound:g} × its p50"
         if parts:
             add(ok, f"{text} — " + ", ".join(parts))
@@ -1879,8 +1914,8 @@ def summary(runs: list[SizeRun]) -> tuple[list[str], bool]:
         for other in others:
             for row in demo.rows:
                 big = other.row(row.name)
-                if row.name == "ceiling" or big is None or row.workers > 1:
-                    continue
+                if row.name.startswith("ceiling") or big is None or row.workers > 1:
+                    continue  # the ceiling at a row's pace too: each size's pace is its own
                 if row.name == ANY_BOOK:
                     lines.append(
                         f"- (not a target) {ANY_BOOK}: demo → {other.size} "

@@ -45,6 +45,7 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
     expected = {"ceiling", "home (returning)", "poll", "book list p1", "book list p1 (uncached)"}
     expected |= set(rows)
     expected.add("ceiling (2 workers)")
+    expected.add("ceiling at the pace of book detail (any book)")  # beside its tail target
     if "PostgreSQL rows skipped: " in result.stdout:  # the machine has no PostgreSQL
         if REQUIRE_ALL:
             pytest.fail("the PostgreSQL rows were skipped (LOCALLIBRARY_TEST_REQUIRE_ALL=1)")
@@ -69,6 +70,10 @@ def test_quick_benchmark_runs_and_prints_its_table() -> None:
         assert re.search(
             rf"^- \*\*(PASS|FAIL)\*\* {re.escape(target)} ", result.stdout, re.MULTILINE
         ), (target, result.stdout)
+    tail = re.search(
+        r"^- \*\*(PASS|FAIL)\*\* book detail \(any book\) p99 .*$", result.stdout, re.M
+    )
+    assert tail and "; the ceiling at its pace: " in tail.group(0), result.stdout
     assert "**PASS** zero errors" in result.stdout, result.stdout
 
 
