@@ -29,7 +29,7 @@ from locallibrary.sessions import (
     database_store,
 )
 from locallibrary.sessions.keys import new_session_key, stored_id
-from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession
+from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession, UserSessions
 from locallibrary.sessions.stores.memory import MemoryRow
 from tests.accounts.hashers import cheap
 from tests.clock import FakeClock
@@ -534,7 +534,7 @@ async def test_a_rows_owner_and_times_are_stored_and_loaded(harness: Harness) ->
     harness.clock.now += 100
     await harness.store.update(key, setting(a=1), LATER)
     assert await harness.store.load(key) == StoredSession({"a": 1}, 7, int(START), int(START) + 100)
-    [summary] = await harness.store.sessions_of_user(7)
+    [summary] = (await harness.store.sessions_of_user(7, limit=10)).shown
     assert summary == SessionSummary(
         stored_id(key), int(START), int(START) + 100, int(START), "Firefox on Linux"
     )
@@ -559,10 +559,30 @@ async def test_sessions_of_a_user_are_the_live_ones_most_recently_seen_first(
     expired = await signed_in(harness, 7)
     await harness.store.update(expired, setting(), int(harness.clock.now))
     harness.clock.now += 0.5
-    summaries = await harness.store.sessions_of_user(7)
-    assert [s.id for s in summaries] == [stored_id(k) for k in (third, first, second)]
-    assert [s.agent for s in summaries] == ["browser 2", "browser 0", "browser 1"]
-    assert await harness.store.sessions_of_user(9) == []
+    found = await harness.store.sessions_of_user(7, limit=10)
+    assert [s.id for s in found.shown] == [stored_id(k) for k in (third, first, second)]
+    assert [s.agent for s in found.shown] == ["browser 2", "browser 0", "browser 1"]
+    assert found.live == 3
+    assert await harness.store.sessions_of_user(9, limit=10) == UserSessions([], 0)
+
+
+async def test_sessions_of_a_user_are_limited_with_the_one_asked_for_first(
+    harness: Harness,
+) -> None:
+    keys = []
+    for index in range(6):  # seen one after another: the last is the most recent
+        keys.append(await signed_in(harness, 7, f"browser {index}"))
+        harness.clock.now += 10
+    oldest = keys[0]
+    found = await harness.store.sessions_of_user(7, limit=3, first=stored_id(oldest))
+    assert [s.agent for s in found.shown] == ["browser 0", "browser 5", "browser 4"]
+    assert found.live == 6
+    found = await harness.store.sessions_of_user(7, limit=3)
+    assert [s.agent for s in found.shown] == ["browser 5", "browser 4", "browser 3"]
+    assert found.live == 6
+    # A `first` that is not one of them (another user's, or none left) changes nothing.
+    other = await signed_in(harness, 8)
+    assert await harness.store.sessions_of_user(7, limit=3, first=stored_id(other)) == found
 
 
 async def test_revoke_ends_only_a_live_session_of_that_user(harness: Harness) -> None:

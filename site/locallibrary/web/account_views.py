@@ -44,6 +44,9 @@ from locallibrary.web.templating import Frame, Site, page_response
 logger = logging.getLogger("locallibrary")
 
 WRONG_CREDENTIALS = "That email and password do not match an account."
+# "Your sessions" lists this browser and the most recently seen others, up to this many in all:
+# however many times someone signs in, the page stays one screen and one bounded render.
+SESSIONS_SHOWN = 50
 DONE_MESSAGES = {
     "password": "Your password is changed. Every other browser you used is signed out.",
     "others": "Every other browser you used is signed out.",
@@ -129,12 +132,16 @@ class AccountViews:
     async def your_sessions(self, request: Request) -> Response:
         account = _account(request)
         this_one = session_of(request).public_id
-        summaries = await self.sessions.sessions_of_user(account.id)
-        rows = [_session_row(summary, this_one) for summary in summaries]
-        rows.sort(key=lambda row: not row.is_this_one)  # this browser first
+        found = await self.sessions.sessions_of_user(account.id, SESSIONS_SHOWN, first=this_one)
+        rows = [_session_row(summary, this_one) for summary in found.shown]
         done = DONE_MESSAGES.get(request.query_params.get("done", ""))
         return self._page(
-            request, "accounts/sessions.html", account=account, sessions=rows, message=done
+            request,
+            "accounts/sessions.html",
+            account=account,
+            sessions=rows,
+            live=found.live,
+            message=done,
         )
 
     async def sign_out_session(self, request: Request) -> Response:

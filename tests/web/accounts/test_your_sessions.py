@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from locallibrary.web.account_views import SESSIONS_SHOWN
 from tests.accounts.helpers import ANN, BOB, Browsers, add_account, header_account, sign_in
 from tests.db import sql
 from tests.html import parse, text, texts
@@ -87,3 +88,38 @@ def test_choosing_this_browser_signs_it_out(browsers: Browsers, database_url: st
     response = browsers[0].post("/accounts/sessions/sign-out", data={"browser": mine})
     assert header_account(response.text) == "Sign in"
     assert sql(database_url, "SELECT key FROM sessions WHERE user_id IS NOT NULL") == []
+
+
+def test_a_user_signed_in_on_many_browsers_sees_this_one_and_the_latest_others(
+    browsers: Browsers, database_url: str
+) -> None:
+    user_id = add_account(database_url, ANN)
+    sign_in(browsers[0], ANN)
+    [(seen, expires)] = sql(
+        database_url,
+        "SELECT last_seen_at, expires_at FROM sessions WHERE user_id = :id",
+        id=user_id,
+    )
+    # More browsers than the page lists, each seen after this one: this one still comes first.
+    more = SESSIONS_SHOWN + 5
+    for index in range(more):
+        sql(
+            database_url,
+            "INSERT INTO sessions (key, data, expires_at, user_id, signed_in_at, created_at,"
+            " last_seen_at, agent) VALUES (:key, '{}', :expires, :id, :seen, :seen, :at, :agent)",
+            key=f"{index:064x}",
+            expires=expires,
+            id=user_id,
+            seen=seen,
+            at=seen + 1 + index,
+            agent=f"Browser {index}",
+        )
+    rows = listed(browsers[0])
+    newest_first = [[f"Browser {index}"] for index in reversed(range(more))]
+    assert rows == [["Firefox on Linux (this browser)"], *newest_first[: SESSIONS_SHOWN - 1]]
+    page = browsers[0].get("/accounts/sessions/").text
+    assert f"the {SESSIONS_SHOWN - 1} others seen most recently, of the {more + 1} browsers" in page
+    response = browsers[0].post("/accounts/sessions/sign-out-others")
+    assert "Every other browser you used is signed out." in response.text
+    assert listed(browsers[0]) == [["Firefox on Linux (this browser)"]]
+    assert "others seen most recently" not in browsers[0].get("/accounts/sessions/").text

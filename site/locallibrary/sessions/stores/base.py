@@ -56,6 +56,15 @@ class SessionSummary:
     agent: str
 
 
+@dataclass(frozen=True)
+class UserSessions:
+    """A page of a user's live sessions: `shown`, at most the number asked for, and `live`, how
+    many the user has in all."""
+
+    shown: list[SessionSummary]
+    live: int
+
+
 class SessionStore(ABC):
     @abstractmethod
     async def load(self, key: str) -> StoredSession | None:
@@ -85,8 +94,11 @@ class SessionStore(ABC):
         """Remove every expired session; return how many were removed."""
 
     @abstractmethod
-    async def sessions_of_user(self, user_id: int) -> list[SessionSummary]:
-        """The user's live sessions, most recently seen first."""
+    async def sessions_of_user(
+        self, user_id: int, limit: int, first: str | None = None
+    ) -> UserSessions:
+        """The user's live sessions, at most `limit` of them: the one whose stored id is
+        `first` (if it is one of them) first, then the most recently seen."""
 
     @abstractmethod
     async def revoke(self, user_id: int, session_id: str) -> bool:

@@ -23,6 +23,7 @@ from locallibrary.sessions.stores.base import (
     SessionStore,
     SessionSummary,
     StoredSession,
+    UserSessions,
 )
 
 # The owner's columns are the ones `StoredSession.owner` holds (all of `users` but the hash).
@@ -54,11 +55,15 @@ UPDATE = """
 """
 DELETE = "DELETE FROM sessions WHERE key = :key"
 DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= :now RETURNING key"
-# Through ix_sessions_user_id; the sort is over one user's rows, and runs off the event loop.
+# Through ix_sessions_user_id, off the event loop: the sort is over one user's rows, however
+# many, but only `limit` of them are kept and sent; `live` counts them all (the window is over
+# every row the WHERE keeps, before the LIMIT). `first` is never NULL ('' for none).
 OF_USER = """
-    SELECT key, created_at, last_seen_at, signed_in_at, agent FROM sessions
+    SELECT key, created_at, last_seen_at, signed_in_at, agent, COUNT(*) OVER () AS live
+    FROM sessions
     WHERE user_id = :user_id AND expires_at > :now
-    ORDER BY last_seen_at DESC, key
+    ORDER BY key = :first DESC, last_seen_at DESC, key
+    LIMIT :limit
 """
 REVOKE = """
     DELETE FROM sessions WHERE key = :key AND user_id = :user_id AND expires_at > :now
@@ -126,11 +131,17 @@ class DatabaseStore(SessionStore):
     async def clear_expired(self) -> int:
         return await self._delete(DELETE_EXPIRED, {"now": int(self.clock())})
 
-    async def sessions_of_user(self, user_id: int) -> list[SessionSummary]:
-        rows = await self.database.fetch_all_off_loop(
-            OF_USER, {"user_id": user_id, "now": int(self.clock())}
-        )
-        return [
+    async def sessions_of_user(
+        self, user_id: int, limit: int, first: str | None = None
+    ) -> UserSessions:
+        values = {
+            "user_id": user_id,
+            "now": int(self.clock()),
+            "first": first or "",
+            "limit": limit,
+        }
+        rows = await self.database.fetch_all_off_loop(OF_USER, values)
+        shown = [
             SessionSummary(
                 row["key"],
                 row["created_at"],
@@ -140,6 +151,7 @@ class DatabaseStore(SessionStore):
             )
             for row in rows
         ]
+        return UserSessions(shown, rows[0]["live"] if rows else 0)
 
     async def revoke(self, user_id: int, session_id: str) -> bool:
         values = {"key": session_id, "user_id": user_id, "now": int(self.clock())}

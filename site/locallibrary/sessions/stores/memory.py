@@ -15,6 +15,7 @@ from locallibrary.sessions.stores.base import (
     SessionStore,
     SessionSummary,
     StoredSession,
+    UserSessions,
 )
 
 
@@ -75,17 +76,20 @@ class MemoryStore(SessionStore):
         now = self.clock()
         return self._remove(lambda row: row.expires_at <= now)
 
-    async def sessions_of_user(self, user_id: int) -> list[SessionSummary]:
+    async def sessions_of_user(
+        self, user_id: int, limit: int, first: str | None = None
+    ) -> UserSessions:
         mine = [
             (hashed, row)
             for hashed, row in self.rows.items()
             if row.user_id == user_id and self._live(hashed)
         ]
-        mine.sort(key=lambda item: (-item[1].last_seen_at, item[0]))
-        return [
+        mine.sort(key=lambda item: (item[0] != first, -item[1].last_seen_at, item[0]))
+        shown = [
             SessionSummary(hashed, row.created_at, row.last_seen_at, row.signed_in_at, row.agent)
-            for hashed, row in mine
+            for hashed, row in mine[:limit]
         ]
+        return UserSessions(shown, len(mine))
 
     async def revoke(self, user_id: int, session_id: str) -> bool:
         row = self._live(session_id)
