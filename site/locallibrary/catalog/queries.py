@@ -171,7 +171,8 @@ BOOK_COPIES = """
     ORDER BY due_back, id
     LIMIT :limit
 """
-# Asked only when some copies are not shown: whether any of them is on the shelf.
+# Whether a copy of the book is on the shelf, by key in the index on (status, book_id): asked by
+# the book's page only when some copies are not shown, and by every hold placed (loans/desk.py).
 BOOK_ON_SHELF = """
     SELECT id FROM catalog_bookinstance WHERE book_id = :book_id AND status = 'a' LIMIT 1
 """

@@ -112,9 +112,10 @@ book_instance = Table(
     Column("status", String(1), nullable=False, server_default=CopyStatus.MAINTENANCE.value),
     Column("version", Integer, nullable=False, server_default="1"),
     CheckConstraint("status IN ('m', 'o', 'a', 'r')", name="status_known"),
-    # A book's copies in due-back order, and the count of available copies.
+    # A book's copies in due-back order; the count of available copies, and whether a book
+    # has one (migration 0011).
     Index("ix_catalog_bookinstance_book_due", "book_id", "due_back", "id"),
-    Index("ix_catalog_bookinstance_status", "status"),
+    Index("ix_catalog_bookinstance_status_book", "status", "book_id"),
 )
 
 search_document = Table(

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+from locallibrary.catalog.queries import BOOK_ON_SHELF
 from locallibrary.catalog.tables import CopyStatus
 from locallibrary.database import Database, Queries
 
@@ -86,9 +87,6 @@ NEXT_IN_QUEUE = """
 """
 SET_ASIDE = "UPDATE holds SET copy_id = :copy_id WHERE id = :hold_id"
 BOOK_EXISTS = "SELECT id FROM catalog_book WHERE id = :book_id"
-AVAILABLE_COPY = """
-    SELECT id FROM catalog_bookinstance WHERE book_id = :book_id AND status = 'a' LIMIT 1
-"""
 PLACE_HOLD = """
     INSERT INTO holds (book_id, patron_id, placed_at)
     VALUES (:book_id, :patron_id, :now)
@@ -236,7 +234,8 @@ async def place_hold(database: Database, book_id: int, patron_id: int) -> int:
     async with desk_transaction(database) as queries:
         if await queries.fetch_val(BOOK_EXISTS, {"book_id": book_id}) is None:
             raise DeskError("There is no such book.")
-        if await queries.fetch_val(AVAILABLE_COPY, {"book_id": book_id}) is not None:
+        # By key (migration 0011's index): the write lock is held meanwhile.
+        if await queries.fetch_val(BOOK_ON_SHELF, {"book_id": book_id}) is not None:
             raise DeskError("A copy of this book is on the shelf: ask at the desk to borrow it.")
         hold_id = await queries.fetch_val(
             PLACE_HOLD, {"book_id": book_id, "patron_id": patron_id, "now": _now()}
