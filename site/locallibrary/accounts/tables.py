@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+)
 
 from locallibrary.database.naming import NAMING_CONVENTION
 
@@ -30,6 +40,8 @@ users = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("last_login_at", BigInteger),
     CheckConstraint("role IN ('patron', 'librarian')", name="role_known"),
+    # A patron named at the loans desk, by key (migration 0012).
+    Index("ix_users_name_lower", func.lower("name"), "id"),
 )
 
 sign_in_failures = Table(

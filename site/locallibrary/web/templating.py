@@ -58,8 +58,7 @@ class Viewer(NamedTuple):
     is_librarian: bool
 
 
-# A named tuple, not a frozen dataclass: as immutable, and made on every request, in a
-# fraction of the time (a frozen dataclass sets each field through object.__setattr__).
+# Made on every request: a named tuple, as immutable as a frozen dataclass and made faster.
 class Frame(NamedTuple):
     """What a page shows around its content, as of one request."""
 
