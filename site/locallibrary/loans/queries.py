@@ -127,7 +127,6 @@ COPY = """
     FROM catalog_bookinstance AS copy JOIN catalog_book AS book ON book.id = copy.book_id
     WHERE copy.id = :copy_id
 """
-# Off the loop: users have no index by name, and this desk look-up is rare.
 # Through ix_users_name_lower (migration 0012), in its order.
 PATRONS_NAMED = """
     SELECT id, name, email FROM users WHERE lower(name) = lower(:name) ORDER BY id LIMIT :limit
