@@ -257,7 +257,7 @@ PAIRS = (
 # The row's p99 at most this many times its p50.
 TAIL_TARGETS = ((ANY_BOOK, 5.0), *((row, 5.0) for row in SEARCH_ROWS))
 # Beside the uncached book's tail, the ceiling's at its pace (bench/ceiling.py's /paced): the
-# bare app holding the loop as long a request as the row's takes, with a body of its size. It
+# bare app holding the loop as long as one of the row's requests takes, with a body of its size. It
 # is the tail that uvicorn, the kernel and wrk's 32 connections give at that pace by themselves.
 # Reported, not a target. (The search rows work off the loop, which a busy loop does not mimic.)
 PACED_ROWS = (ANY_BOOK,)

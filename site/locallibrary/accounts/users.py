@@ -61,7 +61,8 @@ BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
 SET_PASSWORD = "UPDATE users SET password_hash = :password_hash WHERE id = :id RETURNING id"
 
 
-# Made on every signed-in request: a named tuple, as immutable as a frozen dataclass and made faster.
+# Made on every signed-in request: a named tuple, as immutable as a frozen dataclass, and
+# made faster.
 class User(NamedTuple):
     id: int
     email: str
