@@ -322,7 +322,8 @@ def fingerprint() -> str:
 
 
 def remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    # SQLite's own files, and the locks by which the site's writers take turns (write_turns.py).
+    for suffix in ("", "-wal", "-shm", "-journal", "-writer", "-next-writer"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from locallibrary.accounts.users import create_user, user_from_row
 from locallibrary.database import Database, connect, create_database
+from locallibrary.database.write_turns import WriteTurns
 from locallibrary.sessions import (
     DatabaseStore,
     MemoryStore,
@@ -33,6 +34,7 @@ from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSessi
 from locallibrary.sessions.stores.memory import MemoryRow
 from tests.accounts.hashers import cheap
 from tests.clock import FakeClock
+from tests.write_turns import wait_until_a_writer_is_next
 
 pytestmark = pytest.mark.anyio
 
@@ -710,6 +712,28 @@ async def test_a_sqlite_write_is_answered_only_once_committed(sqlite_harness: Ha
 
     keys = [new_session_key() for _ in range(20)]
     assert await asyncio.gather(*map(write_then_check, keys)) == [{"saved": True}] * 20
+
+
+async def test_sqlite_writes_wait_for_another_workers_turn(
+    sqlite_harness: Harness,
+) -> None:
+    assert isinstance(sqlite_harness, DatabaseHarness)
+    path = sqlite_harness.database.path
+    keys = [new_session_key() for _ in range(3)]
+    other_worker = WriteTurns(path)
+    try:
+        with other_worker.turn():
+            writes = [
+                asyncio.ensure_future(sqlite_harness.store.update(key, setting(n=1), LATER))
+                for key in keys
+            ]
+            await anyio.to_thread.run_sync(wait_until_a_writer_is_next, path)
+            assert not any(write.done() for write in writes)
+            assert [committed(sqlite_harness, key) for key in keys] == [None] * 3
+    finally:
+        other_worker.close()  # and with it its turn, had the `with` not ended it
+    await asyncio.gather(*writes)
+    assert [committed(sqlite_harness, key) for key in keys] == [{"n": 1}] * 3
 
 
 # -- Session on each store ----------------------------------------------------------------------

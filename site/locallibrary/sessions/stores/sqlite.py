@@ -5,8 +5,9 @@ its thread, and the database's write lock is held across all of them. Here the w
 read-merge-write runs as one function on a dedicated thread with its own connection, and the
 thread commits the writes that arrived meanwhile together (group commit): one transaction and
 one sync of the WAL for all of them, instead of one each. Writers of this process queue in
-arrival order on the thread (SQLite's busy timeout only arbitrates between processes). The store
-hashes every key (`stored_id`) before handing it to the thread.
+arrival order on the thread, and the threads of all the workers take the write lock in turn
+(write_turns.py), each transaction with all that queued meanwhile. The store hashes every key
+(`stored_id`) before handing it to the thread.
 
 Each statement the thread runs gives up the GIL while SQLite works, and under load the event
 loop takes it and keeps it until it next waits: the writer then waits too, once per statement.
@@ -33,6 +34,7 @@ from typing import Any
 
 from locallibrary.database import Database
 from locallibrary.database.sqlite import SQLiteDatabase
+from locallibrary.database.write_turns import WriteTurns
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
@@ -110,17 +112,9 @@ class SQLiteWriter:
 
     def _serve(self) -> None:
         connection: sqlite3.Connection | None = None
+        turns: WriteTurns | None = None
         while (first := self._queue.get()) is not None:
             batch = [first]
-            while True:  # everything that arrived while the last batch was committing
-                try:
-                    pending = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if pending is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(pending)
             try:
                 if connection is None:
                     connection = sqlite3.connect(
@@ -129,7 +123,11 @@ class SQLiteWriter:
                         isolation_level=None,
                         check_same_thread=False,
                     )
-                outcomes = self._commit(connection, batch)
+                if turns is None:
+                    turns = WriteTurns(self.path)
+                with turns.turn():
+                    batch += self._arrived()
+                    outcomes = self._commit(connection, batch)
             except Exception as error:  # no connection, or a broken one: none of these happened
                 outcomes = [(False, error)] * len(batch)
                 if connection is not None:
@@ -146,6 +144,21 @@ class SQLiteWriter:
                     pass
         if connection is not None:
             connection.close()
+        if turns is not None:
+            turns.close()
+
+    def _arrived(self) -> list[Pending]:
+        """The writes that arrived while the thread waited for its turn or committed the last."""
+        arrived: list[Pending] = []
+        while True:
+            try:
+                pending = self._queue.get_nowait()
+            except queue.Empty:
+                return arrived
+            if pending is None:
+                self._queue.put(None)  # stop after this batch
+                return arrived
+            arrived.append(pending)
 
     @staticmethod
     def _commit(connection: sqlite3.Connection, batch: list[Pending]) -> list[Outcome]:
