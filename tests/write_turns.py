@@ -14,7 +14,7 @@ WAIT_SECONDS = 10.0
 def a_writer_is_next(path: str) -> bool:
     """Whether a writer holds the next place for the SQLite file at `path`: it is waiting for
     the writer's lock. (Looking takes the next place for a moment when it is free.)"""
-    probe = os.open(f"{path}{NEXT_WRITER_SUFFIX}", os.O_RDWR | os.O_CREAT)
+    probe = os.open(f"{path}{NEXT_WRITER_SUFFIX}", os.O_RDONLY | os.O_CREAT)
     try:
         fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

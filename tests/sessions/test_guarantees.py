@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
+from locallibrary.database.write_turns import WRITER_SUFFIX
 from locallibrary.sessions.keys import stored_id
 from locallibrary.settings import Settings
 from locallibrary.web.app import create_app
@@ -170,6 +171,26 @@ def test_a_locked_sqlite_database_gives_a_503_and_then_recovers(databases_factor
             blocker.close()
         assert stored(database_url, key)["num_visits"] == 2, "the failed request changed nothing"
         assert visits_in(browser.get("/catalog/").text) == 3
+
+
+def test_a_writers_lock_file_that_cannot_be_opened_gives_a_503_and_then_recovers(
+    databases_factory: object, tmp_path: Path
+) -> None:
+    database_url = databases_factory.new("sqlite")  # type: ignore[attr-defined]
+    lock = Path(database_url.removeprefix("sqlite:///") + WRITER_SUFFIX)
+    lock.symlink_to(tmp_path / "no such directory" / "lock")  # its file cannot be made
+    settings = Settings(database_url=database_url, secret_key="s")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as browser:
+        assert visits_in(browser.get("/catalog/").text) == 1  # kept in the cookie: no write
+        response = browser.get("/catalog/")  # the browser came back: its session is stored
+        assert response.status_code == 503
+        assert "briefly unavailable" in response.text
+        assert "Traceback" not in response.text
+        assert session_rows(database_url) == {}
+
+        lock.unlink()
+        assert visits_in(browser.get("/catalog/").text) == 2
+        assert stored(database_url, browser.cookies["sessionid"])["num_visits"] == 2
 
 
 def test_a_restarted_postgresql_gives_a_503_and_then_recovers(

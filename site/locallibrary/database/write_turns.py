@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,14 +37,15 @@ class WriteTurns:
     """One writer's place in the turns for the SQLite file at `path`: for one thread at a time.
 
     The locks belong to this object's open files, so two of them exclude each other even in one
-    process.
+    process. A lock file that cannot be opened is reported as SQLite reports its own files
+    (`sqlite3.OperationalError`, "unable to open"): the database is out of reach for now.
     """
 
     def __init__(self, path: str) -> None:
-        self._writer = os.open(f"{path}{WRITER_SUFFIX}", os.O_RDWR | os.O_CREAT)
+        self._writer = _open_lock(f"{path}{WRITER_SUFFIX}")
         try:
-            self._next_writer = os.open(f"{path}{NEXT_WRITER_SUFFIX}", os.O_RDWR | os.O_CREAT)
-        except OSError:
+            self._next_writer = _open_lock(f"{path}{NEXT_WRITER_SUFFIX}")
+        except sqlite3.OperationalError:
             os.close(self._writer)
             raise
 
@@ -63,3 +65,11 @@ class WriteTurns:
     def close(self) -> None:
         os.close(self._writer)
         os.close(self._next_writer)
+
+
+def _open_lock(path: str) -> int:
+    # Read-only is enough for `flock`, and opens a lock file that another user's process made.
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise sqlite3.OperationalError(f"unable to open {path}: {error.strerror}") from error
