@@ -61,7 +61,7 @@ def write_on_a_thread(turns: WriteTurns, log: list[str]) -> threading.Thread:
         with turns.turn():
             log.append("ours")
 
-    thread = threading.Thread(target=write)
+    thread = threading.Thread(target=write, daemon=True)  # a failed test leaves it waiting
     thread.start()
     return thread
 

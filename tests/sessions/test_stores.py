@@ -714,9 +714,7 @@ async def test_a_sqlite_write_is_answered_only_once_committed(sqlite_harness: Ha
     assert await asyncio.gather(*map(write_then_check, keys)) == [{"saved": True}] * 20
 
 
-async def test_sqlite_writes_wait_for_another_workers_turn(
-    sqlite_harness: Harness,
-) -> None:
+async def test_sqlite_writes_wait_for_another_workers_turn(sqlite_harness: Harness) -> None:
     assert isinstance(sqlite_harness, DatabaseHarness)
     path = sqlite_harness.database.path
     keys = [new_session_key() for _ in range(3)]
@@ -731,7 +729,7 @@ async def test_sqlite_writes_wait_for_another_workers_turn(
             assert not any(write.done() for write in writes)
             assert [committed(sqlite_harness, key) for key in keys] == [None] * 3
     finally:
-        other_worker.close()  # and with it its turn, had the `with` not ended it
+        other_worker.close()
     await asyncio.gather(*writes)
     assert [committed(sqlite_harness, key) for key in keys] == [{"n": 1}] * 3
 
