@@ -47,8 +47,8 @@ def test_creating_them_again_creates_nothing(empty_database_url: str) -> None:
 def test_only_the_missing_one_is_created(empty_database_url: str) -> None:
     sql(
         empty_database_url,
-        "INSERT INTO users (email, email_key, name, password_hash, role, created_at) "
-        "VALUES ('Patron@Example.org', 'patron@example.org', 'Kept', 'x', 'patron', 0)",
+        "INSERT INTO users (email, email_key, name, name_key, password_hash, role, created_at) "
+        "VALUES ('Patron@Example.org', 'patron@example.org', 'Kept', 'kept', 'x', 'patron', 0)",
     )
     created = with_database(empty_database_url, create_demo_accounts)
     assert [account.email for account in created] == ["librarian@example.org"]

@@ -20,9 +20,11 @@ from locallibrary.catalog.tables import (
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
 from locallibrary.database.migrate import upgrade
+from locallibrary.loans.queries import patrons_named
 from locallibrary.loans.tables import metadata as loans_metadata
 from locallibrary.secret_key import metadata as secret_metadata
 from locallibrary.sessions.stores.table import metadata as sessions_metadata
+from tests.db import sql, with_database
 
 # Reflection cannot read the expression index on lower(genre.name); a test below shows it works.
 pytestmark = [
@@ -114,6 +116,7 @@ def test_every_list_and_lookup_has_an_index(blank_database_url: str) -> None:
     assert ("book_id", "due_back", "id") in found["catalog_bookinstance"]
     assert ("status", "book_id") in found["catalog_bookinstance"]
     assert ("expires_at",) in found["sessions"]
+    assert ("name_key", "id") in found["users"]
 
 
 def test_genre_names_are_unique_whatever_their_case(empty_database_url: str) -> None:
@@ -138,3 +141,18 @@ def test_genre_names_are_unique_whatever_their_case(empty_database_url: str) -> 
 def test_migrating_twice_changes_nothing(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
+
+
+def test_accounts_made_before_the_name_key_are_found_by_their_folded_name(
+    blank_database_url: str,
+) -> None:
+    upgrade(blank_database_url, "0012")
+    sql(
+        blank_database_url,
+        "INSERT INTO users (email, email_key, name, password_hash, role, created_at) "
+        "VALUES ('elise@example.org', 'elise@example.org', 'Élise  Martin', 'x', 'patron', 0)",
+    )
+    upgrade(blank_database_url)
+    assert sql(blank_database_url, "SELECT name_key FROM users") == [("elise martin",)]
+    found = with_database(blank_database_url, lambda db: patrons_named(db, "ÉLISE martin"))
+    assert [patron.email for patron in found] == ["elise@example.org"]

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from locallibrary.loans import desk
 from locallibrary.web import loan_views
-from tests.accounts.helpers import ANN, BOB, LIBBY, add_account, sign_in
+from tests.accounts.helpers import ANN, BOB, LIBBY, Account, add_account, sign_in
 from tests.db import sql, with_database
 from tests.html import parse, text, texts
 from tests.loans.helpers import IN_THREE_WEEKS, available_copy, book_with_one_copy_left, copy_state
@@ -114,6 +114,19 @@ def test_lending_by_name_and_the_forms_errors_stand_beside_their_fields(
         "/loans/lend", data={"copy": copy_id.hex, "patron": ANN.email, "due_back": IN_THREE_WEEKS}
     ).text
     assert "no longer available" in field_error(again, "copy")
+
+
+def test_the_desk_finds_a_patron_by_name_whatever_its_case_accents_and_spacing(
+    librarian: TestClient, database_url: str
+) -> None:
+    elise = Account("elise@example.org", "Élise Martin", "elise-has-a-long-password")
+    add_account(database_url, elise)
+    copy_id, _ = available_copy(database_url)
+    lent = librarian.post(
+        "/loans/lend",
+        data={"copy": copy_id.hex, "patron": "  ELISE   martin ", "due_back": IN_THREE_WEEKS},
+    )
+    assert f"to {elise.name}, due back on" in text(parse(lent.text).css_first(".message"))
 
 
 @pytest.mark.parametrize(

@@ -38,8 +38,8 @@ COLUMNS = "id, email, name, role, created_at, last_login_at"
 # The unique constraint decides who gets an email, so two concurrent sign-ups with one address
 # cannot both succeed, and the loser learns it from an empty RETURNING, not from an error.
 INSERT = f"""
-    INSERT INTO users (email, email_key, name, password_hash, role, created_at)
-    VALUES (:email, :email_key, :name, :password_hash, :role, :created_at)
+    INSERT INTO users (email, email_key, name, name_key, password_hash, role, created_at)
+    VALUES (:email, :email_key, :name, :name_key, :password_hash, :role, :created_at)
     ON CONFLICT (email_key) DO NOTHING
     RETURNING {COLUMNS}
 """
@@ -101,6 +101,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def name_key(name: str) -> str:
+    """The name as the loans desk compares it: case and accents folded, and the spaces between
+    its words made one. In Python, for SQLite's `lower()` folds ASCII letters only."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
 async def create_user(
     database: Database,
     email: str,
@@ -122,6 +129,7 @@ async def create_user(
                 "email": address.address,
                 "email_key": address.key,
                 "name": name,
+                "name_key": name_key(name),
                 "password_hash": password_hash,
                 "role": role.value,
                 "created_at": int(time.time()),

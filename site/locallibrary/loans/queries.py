@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from locallibrary.accounts.users import name_key
 from locallibrary.catalog.ids import MAX_ID
 from locallibrary.catalog.page_index import OrderedList, PageIndex
 from locallibrary.catalog.pagination import Page, page_number
@@ -127,9 +128,9 @@ COPY = """
     FROM catalog_bookinstance AS copy JOIN catalog_book AS book ON book.id = copy.book_id
     WHERE copy.id = :copy_id
 """
-# Through ix_users_name_lower (migration 0012), in its order.
+# Through ix_users_name_key (migration 0013), in its order.
 PATRONS_NAMED = """
-    SELECT id, name, email FROM users WHERE lower(name) = lower(:name) ORDER BY id LIMIT :limit
+    SELECT id, name, email FROM users WHERE name_key = :name_key ORDER BY id LIMIT :limit
 """
 
 # The reads that may visit many rows, made off the loop.
@@ -148,7 +149,7 @@ BOUNDED_READS: dict[str, tuple[str, dict[str, Any]]] = {
     "a patron's hold on a book": (HOLD_ON_BOOK, {"book_id": 1, "patron_id": 1}),
     "a loan": (LOAN, {"loan_id": 1}),
     "a copy": (COPY, {"copy_id": uuid.UUID(int=1)}),
-    "patrons of a name": (PATRONS_NAMED, {"name": "Ann Reader", "limit": NAME_MATCHES}),
+    "patrons of a name": (PATRONS_NAMED, {"name_key": "ann reader", "limit": NAME_MATCHES}),
 }
 
 
@@ -326,6 +327,7 @@ async def copy(database: Database, copy_id: uuid.UUID) -> CopyRef | None:
 
 
 async def patrons_named(database: Database, name: str) -> Sequence[Patron]:
-    """The accounts with this name (whatever its case), two at most."""
-    rows = await database.fetch_all(PATRONS_NAMED, {"name": name, "limit": NAME_MATCHES})
+    """The accounts with this name (whatever its case, accents and spacing), two at most."""
+    values = {"name_key": name_key(name), "limit": NAME_MATCHES}
+    rows = await database.fetch_all(PATRONS_NAMED, values)
     return [Patron(row["id"], row["name"], row["email"]) for row in rows]
