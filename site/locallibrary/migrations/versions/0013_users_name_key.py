@@ -40,9 +40,16 @@ def upgrade() -> None:
         "users", sa.Column("name_key", sa.Text(), nullable=False, server_default=sa.text("''"))
     )
     connection = op.get_bind()
-    for user_id, name in connection.execute(sa.select(users.c.id, users.c.name)).all():
+    keys = [
+        {"user_id": user_id, "key": folded(name)}
+        for user_id, name in connection.execute(sa.select(users.c.id, users.c.name))
+    ]
+    if keys:  # one executemany for them all
         connection.execute(
-            users.update().where(users.c.id == user_id).values(name_key=folded(name))
+            users.update()
+            .where(users.c.id == sa.bindparam("user_id"))
+            .values(name_key=sa.bindparam("key")),
+            keys,
         )
     op.create_index("ix_users_name_key", "users", ["name_key", "id"])
 
