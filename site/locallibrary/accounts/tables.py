@@ -35,8 +35,9 @@ users = Table(
     # The email case-folded: what makes two spellings of one address one account.
     Column("email_key", String(254), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
-    # The name folded (users.name_key): what the loans desk finds a patron named by. ('' for a
-    # row inserted by hand without it, which the desk then finds by email only.)
+    # The name folded (users.name_key): what the loans desk finds a patron named by. Like
+    # email_key, it is kept by the code that writes the name: a name set in plain SQL must set
+    # it too ('' is found by email only).
     Column("name_key", Text, nullable=False, server_default=text("''")),
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=False, server_default=Role.PATRON.value),

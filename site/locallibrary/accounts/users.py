@@ -26,6 +26,7 @@ from locallibrary.accounts.passwords import (
 )
 from locallibrary.accounts.tables import Role
 from locallibrary.database import Database, Row
+from locallibrary.folding import folded
 
 MAX_NAME_LENGTH = 100
 # The largest `users.id` (a 32-bit INTEGER on PostgreSQL): a larger one, from a tampered
@@ -104,8 +105,7 @@ def check_name(name: str) -> str:
 def name_key(name: str) -> str:
     """The name as the loans desk compares it: case and accents folded, and the spaces between
     its words made one. In Python, for SQLite's `lower()` folds ASCII letters only."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+    return " ".join(folded(name).split())
 
 
 async def create_user(

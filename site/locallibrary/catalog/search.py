@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from locallibrary.catalog.pagination import Page, page_number
 from locallibrary.catalog.queries import AuthorRef
 from locallibrary.database import Database
+from locallibrary.folding import folded
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 10
@@ -250,21 +251,15 @@ async def search(
     return Page(hits, number, per_page, total)
 
 
-def _folded(text: str) -> str:
-    """`text` without case or accents, for comparing words as the engines do."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def highlight(text: str, query: SearchQuery) -> list[tuple[str, bool]]:
     """`text` in pieces, each with whether it is a word the query matched (the last query word
     as a prefix): for the template to mark, escaping every piece as it does any text."""
-    words = [_folded(word) for word in query.words]
+    words = [folded(word) for word in query.words]
     exact, prefix = set(words[:-1]), words[-1] if words else None
     pieces: list[tuple[str, bool]] = []
     start = 0
     for found in WORD.finditer(text):
-        word = _folded(found.group())
+        word = folded(found.group())
         if word in exact or (prefix is not None and word.startswith(prefix)):
             if found.start() > start:
                 pieces.append((text[start : found.start()], False))
