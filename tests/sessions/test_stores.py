@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -137,6 +138,13 @@ async def opened(url: str | None) -> AsyncIterator[Harness]:
         await database.disconnect()
 
 
+@asynccontextmanager
+async def opened_database(url: str) -> AsyncIterator[DatabaseHarness]:
+    async with opened(url) as opened_harness:
+        assert isinstance(opened_harness, DatabaseHarness)
+        yield opened_harness
+
+
 @pytest.fixture
 async def harness(store_url: str | None, anyio_backend: str) -> AsyncIterator[Harness]:
     """Each store in turn: memory, SQLite, PostgreSQL."""
@@ -149,8 +157,7 @@ async def database_harness(
     empty_database_url: str, anyio_backend: str
 ) -> AsyncIterator[DatabaseHarness]:
     """The database stores only: SQLite, PostgreSQL (conftest's `database_kind`)."""
-    async with opened(empty_database_url) as opened_harness:
-        assert isinstance(opened_harness, DatabaseHarness)
+    async with opened_database(empty_database_url) as opened_harness:
         yield opened_harness
 
 
@@ -732,6 +739,118 @@ async def test_sqlite_writes_wait_for_another_workers_turn(sqlite_harness: Harne
         other_worker.close()
     await asyncio.gather(*writes)
     assert [committed(sqlite_harness, key) for key in keys] == [{"n": 1}] * 3
+
+
+# -- the PostgreSQL store's batches ------------------------------------------------------------
+
+
+@pytest.fixture
+def postgresql_url(databases_factory: Any) -> str:
+    """A fresh migrated empty PostgreSQL database (made outside the event loop)."""
+    url: str = databases_factory.new("postgresql", seeded=False)
+    return url
+
+
+@pytest.fixture
+async def postgresql_harness(
+    postgresql_url: str, anyio_backend: str
+) -> AsyncIterator[DatabaseHarness]:
+    async with opened_database(postgresql_url) as opened_harness:
+        yield opened_harness
+
+
+async def transactions_that_wrote(harness: DatabaseHarness, keys: list[str]) -> int:
+    """How many transactions last wrote these rows (PostgreSQL's `xmin`: the writer's id)."""
+    count: int = await harness.database.fetch_val(
+        "SELECT count(DISTINCT xmin::text) FROM sessions WHERE key = ANY(CAST(:keys AS text[]))",
+        {"keys": [stored_id(key) for key in keys]},
+    )
+    return count
+
+
+async def test_postgresql_updates_that_arrive_together_are_one_transaction(
+    postgresql_harness: DatabaseHarness,
+) -> None:
+    store = postgresql_harness.store
+    keys = [new_session_key() for _ in range(20)]
+    for key in keys:
+        await store.create(key, dumps({"n": 0}), LATER)
+    assert await transactions_that_wrote(postgresql_harness, keys) == 20
+    await asyncio.gather(*(store.update(key, adding_one, LATER) for key in keys))
+    assert await transactions_that_wrote(postgresql_harness, keys) == 1
+    assert [await data_of(store, key) for key in keys] == [{"n": 1}] * 20
+
+
+async def test_a_failing_merge_in_a_postgresql_batch_fails_alone(
+    postgresql_harness: DatabaseHarness,
+) -> None:
+    store = postgresql_harness.store
+    stored, missing, missing_and_failing = (new_session_key() for _ in range(3))
+    await store.create(stored, dumps({"n": 0}), LATER)
+    results = await asyncio.gather(
+        store.update(stored, adding_one, LATER),
+        store.update(missing_and_failing, failing, LATER),
+        store.update(stored, failing, LATER),
+        store.update(missing, setting(made=True), LATER),
+        store.update(stored, adding_one, LATER),
+        return_exceptions=True,
+    )
+    assert [type(result) for result in results] == [
+        type(None),
+        MergeFailed,
+        MergeFailed,
+        type(None),
+        type(None),
+    ]
+    assert await data_of(store, stored) == {"n": 2}
+    assert await data_of(store, missing) == {"made": True}
+    assert await transactions_that_wrote(postgresql_harness, [stored, missing]) == 1
+    # The row made to lock the missing key went with its only merge.
+    assert await postgresql_harness.keys() == {stored_id(stored), stored_id(missing)}
+
+
+async def waiting_for_a_row_lock(database: Database) -> int:
+    """How many of the server's connections wait for a lock now."""
+    count: int = await database.fetch_val(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    )
+    return count
+
+
+async def test_two_postgresql_workers_updating_the_same_rows_lose_nothing(
+    postgresql_harness: DatabaseHarness, postgresql_url: str
+) -> None:
+    """Two processes' stores (each its own pool) update the same rows at once, in any order:
+    every increment counts, and their batches never deadlock, for each takes its row locks in
+    key order. Each round holds one row locked from outside until both batches wait, so that
+    each batch takes some of its locks while the other holds some of its own."""
+    database = postgresql_harness.database
+    keys = [new_session_key() for _ in range(5)]
+    for key in keys:
+        await postgresql_harness.store.create(key, dumps({"n": 0}), LATER)
+    middle = sorted(keys, key=stored_id)[2]
+    randomly = random.Random(13)
+    rounds = 5
+    async with opened_database(postgresql_url) as other_worker:
+        for _ in range(rounds):
+            async with database.transaction(write=True) as blocker:
+                await blocker.execute(
+                    "SELECT key FROM sessions WHERE key = :key FOR UPDATE",
+                    {"key": stored_id(middle)},
+                )
+                updates = [
+                    asyncio.ensure_future(store.update(key, adding_one, LATER))
+                    for store in (postgresql_harness.store, other_worker.store)
+                    for key in randomly.sample(keys, len(keys))
+                ]
+                for _ in range(1000):
+                    if await waiting_for_a_row_lock(other_worker.database) == 2:
+                        break
+                    await asyncio.sleep(0.01)
+                assert await waiting_for_a_row_lock(other_worker.database) == 2
+            await asyncio.gather(*updates)
+    counted = {"n": 2 * rounds}
+    assert [await data_of(postgresql_harness.store, key) for key in keys] == [counted] * 5
 
 
 # -- Session on each store ----------------------------------------------------------------------

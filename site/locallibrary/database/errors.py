@@ -18,6 +18,8 @@ _POSTGRES_UNAVAILABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.ConnectionDoesNotExistError,
+    # Two transactions waited for each other; PostgreSQL ended this one, and asking again works.
+    asyncpg.DeadlockDetectedError,
 )
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk i/o")
 

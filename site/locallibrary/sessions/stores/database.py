@@ -2,18 +2,26 @@
 
 Reads are one indexed SELECT, which also reads the signed-in user's row (a join on its primary
 key): every signed-in request needs both (web/authentication.py), so one point lookup instead of
-two. An update reads, merges and writes inside one short transaction, `SELECT … FOR UPDATE`
-locking only this session's row, so sessions of different browsers write side by side.
-`database_store()` picks `SQLiteStore` (sqlite.py) for SQLite, which keeps the reads and does
+two. `database_store()` picks `SQLiteStore` (sqlite.py) for SQLite, which keeps the reads and does
 the writes its own way. Every key is hashed (`stored_id`) before it reaches SQL.
+
+Updates are read-merge-writes, and this process does the ones that arrive together in one
+transaction (group commit), as the SQLite store does: while one batch is written, the next
+queues. A batch locks its rows (`SELECT … FOR UPDATE`, only those rows, in key order, so that
+two workers' batches never wait for each other in a cycle), merges each update in arrival order
+into what the one before it made, and writes them all in one statement. So one browser's burst
+of requests, which all update one row, costs one transaction instead of one each, queued on the
+row's lock; and the updates of many browsers share a commit. A merge that fails leaves its row
+as it was and fails alone; a batch whose statements fail fails all its updates.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
-from locallibrary.database import Database, Queries, Row
+from locallibrary.database import Database, Queries
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import (
@@ -25,6 +33,7 @@ from locallibrary.sessions.stores.base import (
     StoredSession,
     UserSessions,
 )
+from locallibrary.sessions.stores.updates import Outcome, StoredRow, Update, merged_in_order
 
 # The owner's columns are the ones `StoredSession.owner` holds (all of `users` but the hash).
 OWNER_COLUMNS = ("email", "name", "role", "created_at", "last_login_at")
@@ -42,17 +51,34 @@ CREATE = """
     ON CONFLICT (key) DO NOTHING
     RETURNING key
 """
-LOCK = "SELECT data, expires_at FROM sessions WHERE key = :key FOR UPDATE"
-# No row to lock (expired and cleared, or flushed meanwhile): make one, so that a concurrent
-# update of the same key waits for this one instead of racing it.
-PLACEHOLDER = """
-    INSERT INTO sessions (key, data, expires_at, created_at) VALUES (:key, '{}', 0, :now)
+# The rows of a batch's keys, locked in key order: two workers' batches take their locks in the
+# same order, so neither waits for the other in a cycle.
+LOCK_MANY = """
+    SELECT key, data, expires_at FROM sessions
+    WHERE key = ANY(CAST(:keys AS text[]))
+    ORDER BY key
+    FOR UPDATE
+"""
+# Rows for the keys that have none (expired and cleared, or flushed meanwhile), so that a
+# concurrent update of one of them waits for this batch instead of racing it.
+PLACEHOLDERS = """
+    INSERT INTO sessions (key, data, expires_at, created_at)
+    SELECT key, '{}', 0, now
+    FROM unnest(CAST(:keys AS text[]), CAST(:nows AS bigint[])) AS new(key, now)
+    ORDER BY key
     ON CONFLICT (key) DO NOTHING
+    RETURNING key
 """
-UPDATE = """
-    UPDATE sessions SET data = :data, expires_at = :expires_at, last_seen_at = :now
-    WHERE key = :key
+WRITE_MANY = """
+    UPDATE sessions
+    SET data = new.data, expires_at = new.expires_at, last_seen_at = new.now
+    FROM unnest(
+        CAST(:keys AS text[]), CAST(:datas AS text[]),
+        CAST(:expiries AS bigint[]), CAST(:nows AS bigint[])
+    ) AS new(key, data, expires_at, now)
+    WHERE sessions.key = new.key
 """
+DELETE_MANY = "DELETE FROM sessions WHERE key = ANY(CAST(:keys AS text[]))"
 DELETE = "DELETE FROM sessions WHERE key = :key"
 DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= :now RETURNING key"
 # Through ix_sessions_user_id, off the event loop: the sort is over one user's rows, however
@@ -80,6 +106,10 @@ class DatabaseStore(SessionStore):
     def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self.clock = clock
+        # The updates waiting for the next batch, and the task writing batches, if one is.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queued: list[tuple[Update, asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
 
     async def load(self, key: str) -> StoredSession | None:
         row = await self.database.fetch_one(LOAD, {"key": stored_id(key), "now": int(self.clock())})
@@ -108,22 +138,68 @@ class DatabaseStore(SessionStore):
         return created is not None
 
     async def update(self, key: str, merge: Merge, expires_at: int) -> None:
-        hashed, now = stored_id(key), int(self.clock())
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # the app, and its store, can be served by loop after loop
+            self._loop, self._queued, self._writing = loop, [], None
+        future: asyncio.Future[None] = loop.create_future()
+        self._queued.append((Update(stored_id(key), merge, expires_at, int(self.clock())), future))
+        if self._writing is None:
+            self._writing = loop.create_task(self._write_queued())
+        await future
+
+    async def _write_queued(self) -> None:
+        """Write what has queued, one batch after another, until nothing is left."""
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    outcomes = await self._write_together([update for update, _ in batch])
+                except Exception as error:  # none of the batch was written
+                    outcomes = [(False, error)] * len(batch)
+                for (_, future), (succeeded, failure) in zip(batch, outcomes, strict=True):
+                    if future.done():  # its request was cancelled; the write stands
+                        continue
+                    if succeeded:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(failure)
+        finally:
+            self._writing = None
+
+    async def _write_together(self, updates: list[Update]) -> list[Outcome]:
+        """Read-merge-write the updates in one transaction: lock, merge, write, in order."""
+        first_now: dict[str, int] = {}
+        for update in updates:
+            first_now.setdefault(update.hashed, update.now)
+        keys = sorted(first_now)
         async with self.database.transaction(write=True) as connection:
-            row = await self._locked_row(connection, hashed)
-            if row is None:
-                await connection.execute(PLACEHOLDER, {"key": hashed, "now": now})
-                row = await self._locked_row(connection, hashed)
-            assert row is not None
-            live = row["expires_at"] > now
-            text = merge(decode(row["data"]) if live else None)
-            await connection.execute(
-                UPDATE, {"key": hashed, "data": text, "expires_at": expires_at, "now": now}
-            )
+            rows = await self._locked(connection, keys)
+            missing = [key for key in keys if key not in rows]
+            made: list[str] = []
+            if missing:
+                values = {"keys": missing, "nows": [first_now[key] for key in missing]}
+                made = [row["key"] for row in await connection.fetch_all(PLACEHOLDERS, values)]
+                rows |= await self._locked(connection, missing)
+            written, outcomes = merged_in_order(updates, rows)
+            if written:
+                await connection.execute(
+                    WRITE_MANY,
+                    {
+                        "keys": list(written),
+                        "datas": [data for data, _, _ in written.values()],
+                        "expiries": [expires_at for _, expires_at, _ in written.values()],
+                        "nows": [now for _, _, now in written.values()],
+                    },
+                )
+            unused = [key for key in made if key not in written]  # every merge of it failed
+            if unused:
+                await connection.execute(DELETE_MANY, {"keys": unused})
+        return outcomes
 
     @staticmethod
-    async def _locked_row(connection: Queries, hashed: str) -> Row | None:
-        return await connection.fetch_one(LOCK, {"key": hashed})
+    async def _locked(connection: Queries, keys: list[str]) -> dict[str, StoredRow]:
+        found = await connection.fetch_all(LOCK_MANY, {"keys": keys})
+        return {row["key"]: (row["data"], row["expires_at"]) for row in found}
 
     async def delete(self, key: str) -> None:
         await self.database.execute(DELETE, {"key": stored_id(key)})

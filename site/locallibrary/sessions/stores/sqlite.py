@@ -29,16 +29,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from locallibrary.database import Database
 from locallibrary.database.sqlite import SQLiteDatabase
 from locallibrary.database.write_turns import WriteTurns
-from locallibrary.sessions.codec import decode
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
 from locallibrary.sessions.stores.database import DatabaseStore
+from locallibrary.sessions.stores.updates import Outcome, Update, merged_in_order
 
 # The rows of a list of keys (a JSON array) in one row: one step of SQLite, whatever their number.
 READ_MANY = """
@@ -69,20 +68,9 @@ REVOKE_ALL = "DELETE FROM sessions WHERE user_id = ? AND key <> ? AND expires_at
 Statement = Callable[[sqlite3.Connection], Any]
 
 
-@dataclass(frozen=True)
-class Update:
-    """A read-merge-write of one row: `merge` applied to the row's live data, or to None."""
-
-    hashed: str
-    merge: Merge
-    expires_at: int
-    now: int
-
-
 Work = Statement | Update
 # A write waiting for the thread: the work, and the future (on its event loop) told the outcome.
 Pending = tuple[Work, asyncio.Future[Any], asyncio.AbstractEventLoop]
-Outcome = tuple[bool, Any]  # succeeded, with its value or its error
 # A write done: its future, and whether it succeeded with its value or failed with its error.
 Settled = tuple[asyncio.Future[Any], Outcome]
 
@@ -230,18 +218,7 @@ def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> l
     rows: dict[str, tuple[str, int]] = {
         key: (data, expires_at) for key, data, expires_at in json.loads(found)
     }
-    written: dict[str, tuple[str, int, int]] = {}  # key: (data, expires_at, now)
-    outcomes: list[Outcome] = []
-    for update in updates:
-        row = rows.get(update.hashed)
-        try:
-            text = update.merge(decode(row[0]) if row is not None and row[1] > update.now else None)
-        except Exception as error:
-            outcomes.append((False, error))
-            continue
-        rows[update.hashed] = (text, update.expires_at)
-        written[update.hashed] = (text, update.expires_at, update.now)
-        outcomes.append((True, None))
+    written, outcomes = merged_in_order(updates, rows)
     if written:
         try:
             connection.execute(
