@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -19,7 +20,7 @@ from locallibrary.catalog.tables import (
 )
 from locallibrary.catalog.tables import metadata as catalog_metadata
 from locallibrary.database import async_driver_url
-from locallibrary.database.migrate import upgrade
+from locallibrary.database.migrate import alembic_config, upgrade
 from locallibrary.loans.queries import patrons_named
 from locallibrary.loans.tables import metadata as loans_metadata
 from locallibrary.secret_key import metadata as secret_metadata
@@ -110,7 +111,7 @@ def test_every_list_and_lookup_has_an_index(blank_database_url: str) -> None:
         }
 
     found = _inspect(blank_database_url, indexes)
-    assert ("title", "id") in found["catalog_book"]
+    assert ("title", "id", "author_id") in found["catalog_book"]
     assert ("author_id", "title", "id") in found["catalog_book"]
     assert ("last_name", "first_name", "id") in found["catalog_author"]
     assert ("book_id", "due_back", "id") in found["catalog_bookinstance"]
@@ -156,3 +157,22 @@ def test_accounts_made_before_the_name_key_are_found_by_their_folded_name(
     assert sql(blank_database_url, "SELECT name_key FROM users") == [("elise martin",)]
     found = with_database(blank_database_url, lambda db: patrons_named(db, "ÉLISE martin"))
     assert [patron.email for patron in found] == ["elise@example.org"]
+
+
+def _book_list_index_columns(url: str) -> tuple[str, ...]:
+    def columns(conn):  # type: ignore[no-untyped-def]
+        indexes = inspect(conn).get_indexes("catalog_book")
+        (index,) = [i for i in indexes if i["name"] == "ix_catalog_book_title_order"]
+        return tuple(index["column_names"])
+
+    found: tuple[str, ...] = _inspect(url, columns)
+    return found
+
+
+def test_0014_adds_the_author_to_the_book_lists_index_and_its_downgrade_removes_it(
+    blank_database_url: str,
+) -> None:
+    upgrade(blank_database_url, "0014")
+    assert _book_list_index_columns(blank_database_url) == ("title", "id", "author_id")
+    command.downgrade(alembic_config(blank_database_url), "0013")
+    assert _book_list_index_columns(blank_database_url) == ("title", "id")

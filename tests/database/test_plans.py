@@ -161,6 +161,38 @@ def test_a_read_on_the_event_loop_neither_sorts_nor_scans(database_url: str, nam
     assert problems == [], f"{name} on {engine}:\n{describe(engine, plan)}"
 
 
+# A line of SQLite's plan that reads a table: the table (or its alias) and how it is read, as in
+# `SEARCH book USING COVERING INDEX ix_catalog_book_title_order (title>?)`.
+SQLITE_READ = re.compile(r"^(?:SCAN|SEARCH) (?P<table>\S+) USING (?P<how>.+?)(?: \(.*\))?$")
+
+
+@pytest.mark.parametrize("name", ["book list, first rows", "book list, rows from an index entry"])
+def test_a_page_of_the_book_list_reads_its_books_from_the_index_alone(
+    database_url: str, name: str
+) -> None:
+    """A page reads each book's title, id and author_id, all three in ix_catalog_book_title_order
+    (migration 0014): both reads of catalog_book (the page's rows, and the subquery that finds
+    the first) use the index alone, never the table's rows; the author comes by key. On
+    PostgreSQL that is an Index Only Scan (the plan, whatever VACUUM has marked visible)."""
+    sql, values = queries.BOUNDED_READS[name]
+
+    engine, plan = with_database(database_url, lambda db: explain(db, sql, values))
+    if engine == "sqlite":
+        reads = [SQLITE_READ.match(row["detail"]) for row in plan]
+        books = [
+            read["how"] for read in reads if read and read["table"] in {"book", "catalog_book"}
+        ]
+        expected = ["COVERING INDEX ix_catalog_book_title_order"] * 2
+    else:
+        books = [
+            f"{node['Node Type']} {node.get('Index Name')}"
+            for node, _, _ in nodes(plan)
+            if node.get("Relation Name") == "catalog_book"
+        ]
+        expected = ["Index Only Scan ix_catalog_book_title_order"] * 2
+    assert books == expected, f"{name} on {engine}:\n{describe(engine, plan)}"
+
+
 def test_every_read_the_catalogs_and_accounts_queries_make_has_its_plan_checked() -> None:
     """A statement added to queries.py, vocabulary.py or editing.py (or to the accounts'
     users.py or throttle.py, or the loans' queries.py) without an entry in BOUNDED_READS would

@@ -85,8 +85,9 @@ book = Table(
     Column("language_id", ForeignKey("catalog_language.id", ondelete="SET NULL")),
     Column("version", Integer, nullable=False, server_default="1"),
     CheckConstraint("length(isbn) = 13", name="isbn_13_chars"),
-    # The book list's order: pages walk this index instead of sorting the table.
-    Index("ix_catalog_book_title_order", "title", "id"),
+    # The book list's order: pages walk this index instead of sorting the table, and read each
+    # book's author_id from it too, never the table's rows (migration 0014).
+    Index("ix_catalog_book_title_order", "title", "id", "author_id"),
     # An author's books, in the list's order.
     Index("ix_catalog_book_author_order", "author_id", "title", "id"),
     # A language's books, in the list's order (its page, and what blocks deleting it).
