@@ -1,4 +1,4 @@
-"""The catalog's schema, defined once as SQLAlchemy Core tables (migrations are generated from it)."""
+"""The catalog's schema, declared once as SQLAlchemy Core tables (migrations are made from it)."""
 
 from __future__ import annotations
 
