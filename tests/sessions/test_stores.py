@@ -32,6 +32,7 @@ from locallibrary.sessions import (
 )
 from locallibrary.sessions.keys import new_session_key, stored_id
 from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession, UserSessions
+from locallibrary.sessions.stores.database import BATCH_LIMIT
 from locallibrary.sessions.stores.memory import MemoryRow
 from tests.accounts.hashers import cheap
 from tests.clock import FakeClock
@@ -779,6 +780,18 @@ async def test_postgresql_updates_that_arrive_together_are_one_transaction(
     await asyncio.gather(*(store.update(key, adding_one, LATER) for key in keys))
     assert await transactions_that_wrote(postgresql_harness, keys) == 1
     assert [await data_of(store, key) for key in keys] == [{"n": 1}] * 20
+
+
+async def test_a_postgresql_batch_takes_at_most_its_limit_of_updates(
+    postgresql_harness: DatabaseHarness,
+) -> None:
+    store = postgresql_harness.store
+    keys = [new_session_key() for _ in range(2 * BATCH_LIMIT + 1)]
+    for key in keys:
+        await store.create(key, dumps({"n": 0}), LATER)
+    await asyncio.gather(*(store.update(key, adding_one, LATER) for key in keys))
+    assert await transactions_that_wrote(postgresql_harness, keys) == 3
+    assert [await data_of(store, key) for key in keys] == [{"n": 1}] * len(keys)
 
 
 async def test_a_failing_merge_in_a_postgresql_batch_fails_alone(

@@ -1,9 +1,9 @@
 """Gzip for the site's pages and fragments, for browsers that accept it (pure ASGI).
 
-Starlette's GZipMiddleware does the same, but cost about 12 µs on every response, compressed or
+Starlette's GZipMiddleware does the same, but costs something on every response, compressed or
 not (a responder object per request that normalizes its list of excluded types again, and
-header objects built to read and write the headers). On the polled counts box that was a tenth
-of the request. Here a response that is not compressed costs one look at its headers.
+header objects built to read and write the headers), which the polled counts box felt
+(docs/performance.md). Here a response that is not compressed costs one look at its headers.
 
 As Starlette does: only text is compressed, and only from `minimum_size` bytes; a body of that
 size or more is sent with `Vary: Accept-Encoding`, compressed or not, so that caches keep both

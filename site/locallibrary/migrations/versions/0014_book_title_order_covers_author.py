@@ -4,9 +4,8 @@ A page of the book list reads each book's title, id and author_id (the author's 
 join on the author's primary key), in the order of the index on (title, id), which held the
 first two only: each book of the page was then looked up in the table for its author_id. With
 author_id in the index, SQLite's plan reads catalog_book (`book` in the statement) as `SEARCH
-book USING COVERING INDEX ix_catalog_book_title_order` and never touches the table's rows.
-Measured in SQLite alone on 100,000 books, a random page in the middle went from 44 µs warm and
-104 µs cold to 30 and 80.
+book USING COVERING INDEX ix_catalog_book_title_order` and never touches the table's rows
+(what that saves is in docs/performance.md, "What each change bought").
 
 Revision ID: 0014
 Revises: 0013

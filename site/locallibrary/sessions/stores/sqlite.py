@@ -37,7 +37,7 @@ from locallibrary.database.write_turns import WriteTurns
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
 from locallibrary.sessions.stores.database import DatabaseStore
-from locallibrary.sessions.stores.updates import Outcome, Update, merged_in_order
+from locallibrary.sessions.stores.updates import Outcome, StoredRow, Update, merged_in_order
 
 # The rows of a list of keys (a JSON array) in one row: one step of SQLite, whatever their number.
 READ_MANY = """
@@ -215,7 +215,7 @@ def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> l
     """
     keys = json.dumps(sorted({update.hashed for update in updates}))
     [(found,)] = connection.execute(READ_MANY, (keys,)).fetchall()
-    rows: dict[str, tuple[str, int]] = {
+    rows: dict[str, StoredRow] = {
         key: (data, expires_at) for key, data, expires_at in json.loads(found)
     }
     written, outcomes = merged_in_order(updates, rows)
