@@ -32,8 +32,9 @@ from locallibrary.sessions import (
 )
 from locallibrary.sessions.keys import new_session_key, stored_id
 from locallibrary.sessions.stores.base import Owner, SessionSummary, StoredSession, UserSessions
-from locallibrary.sessions.stores.database import BATCH_LIMIT
 from locallibrary.sessions.stores.memory import MemoryRow
+from locallibrary.sessions.stores.sqlite import READ_MANY, UPSERT_MANY, update_together
+from locallibrary.sessions.stores.updates import MERGE_LIMIT, Update
 from tests.accounts.hashers import cheap
 from tests.clock import FakeClock
 from tests.write_turns import wait_until_a_writer_is_next
@@ -742,6 +743,36 @@ async def test_sqlite_writes_wait_for_another_workers_turn(sqlite_harness: Harne
     assert [committed(sqlite_harness, key) for key in keys] == [{"n": 1}] * 3
 
 
+async def test_sqlite_updates_done_together_merge_at_most_their_limit_between_statements(
+    sqlite_harness: Harness,
+) -> None:
+    """The merges between two statements hold the GIL, which the event loop waits for."""
+    assert isinstance(sqlite_harness, DatabaseHarness)
+    keys = [stored_id(new_session_key()) for _ in range(MERGE_LIMIT + 1)]
+    # Every key but the last twice, the second time a chunk later: it merges into the first.
+    updates = [
+        Update(keys[index % len(keys)], adding_one, LATER, int(START))
+        for index in range(2 * MERGE_LIMIT + 1)
+    ]
+    statements: list[str] = []
+    with sqlite3.connect(sqlite_harness.database.path, isolation_level=None) as connection:
+        connection.set_trace_callback(statements.append)
+        connection.execute("BEGIN IMMEDIATE")
+        outcomes = update_together(connection, updates)
+        connection.execute("COMMIT")
+        connection.set_trace_callback(None)
+        stored = dict(connection.execute("SELECT key, data FROM sessions").fetchall())
+    assert outcomes == [(True, None)] * len(updates)
+    # The trace shows each statement with its values in place of its `?`.
+    reads = [text for text in statements if text.startswith(READ_MANY.split("?")[0])]
+    upserts = [text for text in statements if text.startswith(UPSERT_MANY.split("?")[0])]
+    assert len(reads) == len(upserts) == 3
+    assert {key: json.loads(data) for key, data in stored.items()} == {
+        **{key: {"n": 2} for key in keys[:-1]},
+        keys[-1]: {"n": 1},
+    }
+
+
 # -- the PostgreSQL store's batches ------------------------------------------------------------
 
 
@@ -786,7 +817,7 @@ async def test_a_postgresql_batch_takes_at_most_its_limit_of_updates(
     postgresql_harness: DatabaseHarness,
 ) -> None:
     store = postgresql_harness.store
-    keys = [new_session_key() for _ in range(2 * BATCH_LIMIT + 1)]
+    keys = [new_session_key() for _ in range(2 * MERGE_LIMIT + 1)]
     for key in keys:
         await store.create(key, dumps({"n": 0}), LATER)
     await asyncio.gather(*(store.update(key, adding_one, LATER) for key in keys))

@@ -7,7 +7,7 @@ the writes its own way. Every key is hashed (`stored_id`) before it reaches SQL.
 
 Updates are read-merge-writes, and this process does the ones that arrive together in one
 transaction (group commit), as the SQLite store does: while one batch is written, the next
-queues. A batch (`BATCH_LIMIT` updates at most) locks its rows (`SELECT … FOR UPDATE`, only
+queues. A batch (`MERGE_LIMIT` updates at most) locks its rows (`SELECT … FOR UPDATE`, only
 those rows, in key order, so that two workers' batches never wait for each other in a cycle),
 merges each update in arrival order into what the one before it made, and writes them all in
 one statement. So one browser's burst of requests, which all update one row, costs one
@@ -34,12 +34,13 @@ from locallibrary.sessions.stores.base import (
     StoredSession,
     UserSessions,
 )
-from locallibrary.sessions.stores.updates import Outcome, StoredRow, Update, merged_in_order
-
-# The most updates a batch takes, the rest waiting for the next one: a batch's merges (a decode,
-# a merge and an encode of a session each) run on the event loop one after another, and so many
-# of them stay well under a millisecond.
-BATCH_LIMIT = 32
+from locallibrary.sessions.stores.updates import (
+    MERGE_LIMIT,
+    Outcome,
+    StoredRow,
+    Update,
+    merged_in_order,
+)
 
 # The owner's columns are the ones `StoredSession.owner` holds (all of `users` but the hash).
 OWNER_COLUMNS = ("email", "name", "role", "created_at", "last_login_at")
@@ -157,7 +158,7 @@ class DatabaseStore(SessionStore):
         """Write what has queued, one batch after another, until nothing is left."""
         try:
             while self._queued:
-                batch, self._queued = self._queued[:BATCH_LIMIT], self._queued[BATCH_LIMIT:]
+                batch, self._queued = self._queued[:MERGE_LIMIT], self._queued[MERGE_LIMIT:]
                 try:
                     outcomes = await self._write_together([update for update, _ in batch])
                 except Exception as error:  # none of the batch was written

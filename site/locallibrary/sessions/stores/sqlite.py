@@ -11,9 +11,10 @@ arrival order on the thread, and the threads of all the workers take the write l
 
 Each statement the thread runs gives up the GIL while SQLite works, and under load the event
 loop takes it and keeps it until it next waits: the writer then waits too, once per statement.
-So the updates that queued one after another are done in two statements for all of them: one
-read of their rows (`READ_MANY`), the merges in Python, one upsert of the results
-(`UPSERT_MANY`). Every other write is one statement. A statement is applied whole or not at all,
+So the updates that queued one after another are done in two statements for `MERGE_LIMIT` of
+them at a time: one read of their rows (`READ_MANY`), the merges in Python, one upsert of the
+results (`UPSERT_MANY`). (The merges hold the GIL; the next read lets go of it, so the loop waits
+for no more merges than that.) Every other write is one statement. A statement is applied whole or not at all,
 so a write that fails (its merge, or its statement) changes nothing and fails alone, or with
 the updates written in the same statement; a write is reported done only once its transaction
 has committed, and if the commit fails, every write in it is reported failed.
@@ -37,7 +38,13 @@ from locallibrary.database.write_turns import WriteTurns
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
 from locallibrary.sessions.stores.database import DatabaseStore
-from locallibrary.sessions.stores.updates import Outcome, StoredRow, Update, merged_in_order
+from locallibrary.sessions.stores.updates import (
+    MERGE_LIMIT,
+    Outcome,
+    StoredRow,
+    Update,
+    merged_in_order,
+)
 
 # The rows of a list of keys (a JSON array) in one row: one step of SQLite, whatever their number.
 READ_MANY = """
@@ -152,7 +159,7 @@ class SQLiteWriter:
     def _commit(connection: sqlite3.Connection, batch: list[Pending]) -> list[Outcome]:
         """Run the batch's writes in one transaction; each one's outcome.
 
-        Updates that come one after another are done together (`_update_together`); any other
+        Updates that come one after another are done together (`update_together`); any other
         write is one statement, in its place in the order.
         """
         outcomes: list[Outcome] = []
@@ -163,7 +170,7 @@ class SQLiteWriter:
                 writes = list(run)
                 updates = [work for work in writes if isinstance(work, Update)]
                 if updates:
-                    outcomes += _update_together(connection, updates)
+                    outcomes += update_together(connection, updates)
                 else:
                     outcomes += [_one_statement(connection, work) for work in writes]
             connection.execute("COMMIT")
@@ -207,12 +214,19 @@ def _one_statement(connection: sqlite3.Connection, work: Work) -> Outcome:
         return (False, error)
 
 
-def _update_together(connection: sqlite3.Connection, updates: list[Update]) -> list[Outcome]:
-    """Read-merge-write each update in turn, in two statements for them all.
+def update_together(connection: sqlite3.Connection, updates: list[Update]) -> list[Outcome]:
+    """Read-merge-write each update in turn, in two statements for `MERGE_LIMIT` at a time.
 
     A later update of the same row merges into what the earlier one made. A merge that fails
-    leaves the row as it was; if the upsert fails, every update in it fails.
+    leaves the row as it was; if an upsert fails, every update in it fails.
     """
+    outcomes: list[Outcome] = []
+    for start in range(0, len(updates), MERGE_LIMIT):
+        outcomes += _update_at_once(connection, updates[start : start + MERGE_LIMIT])
+    return outcomes
+
+
+def _update_at_once(connection: sqlite3.Connection, updates: list[Update]) -> list[Outcome]:
     keys = json.dumps(sorted({update.hashed for update in updates}))
     [(found,)] = connection.execute(READ_MANY, (keys,)).fetchall()
     rows: dict[str, StoredRow] = {
