@@ -21,6 +21,7 @@ import pytest
 
 from locallibrary.accounts.users import create_user, user_from_row
 from locallibrary.database import Database, connect, create_database
+from locallibrary.database.sqlite import SQLiteDatabase
 from locallibrary.database.write_turns import WriteTurns
 from locallibrary.sessions import (
     DatabaseStore,
@@ -771,6 +772,90 @@ async def test_sqlite_updates_done_together_merge_at_most_their_limit_between_st
         **{key: {"n": 2} for key in keys[:-1]},
         keys[-1]: {"n": 1},
     }
+
+
+# -- the SQLite store's kept rows --------------------------------------------------------------
+
+
+def session_reads(harness: Harness) -> list[str]:
+    """The session rows the SQLite store's loads read from here on (the reader's trace)."""
+    assert isinstance(harness, DatabaseHarness)
+    assert isinstance(harness.database, SQLiteDatabase)
+    reads: list[str] = []
+    harness.database.reader.set_trace_callback(
+        lambda statement: (
+            reads.append(statement) if "FROM sessions AS session" in statement else None
+        )
+    )
+    return reads
+
+
+def write_elsewhere(harness: Harness, statement: str, *values: object) -> None:
+    """Run and commit `statement` on a connection of its own, as another worker would."""
+    assert isinstance(harness, DatabaseHarness)
+    with sqlite3.connect(harness.database.path) as other:
+        other.execute(statement, values)
+
+
+async def test_a_sqlite_session_is_read_once_while_nothing_is_committed(
+    sqlite_harness: Harness,
+) -> None:
+    store = sqlite_harness.store
+    key = new_session_key()
+    await store.create(key, dumps({"n": 1}), LATER)
+    reads = session_reads(sqlite_harness)
+    assert [await data_of(store, key) for _ in range(3)] == [{"n": 1}] * 3
+    assert len(reads) == 1
+    write_elsewhere(sqlite_harness, "UPDATE catalog_version SET version = version + 1")
+    assert await data_of(store, key) == {"n": 1}
+    assert len(reads) == 2, "any commit, to any table, reads the row again"
+
+
+async def test_a_kept_sqlite_session_is_never_older_than_the_last_commit(
+    sqlite_harness: Harness,
+) -> None:
+    store = sqlite_harness.store
+    changed, revoked = new_session_key(), new_session_key()
+    for key in (changed, revoked):
+        await store.create(key, dumps({"n": 1}), LATER)
+        assert await data_of(store, key) == {"n": 1}
+    write_elsewhere(
+        sqlite_harness, "UPDATE sessions SET data = '{\"n\":2}' WHERE key = ?", stored_id(changed)
+    )
+    assert await data_of(store, changed) == {"n": 2}
+    write_elsewhere(sqlite_harness, "DELETE FROM sessions WHERE key = ?", stored_id(revoked))
+    assert await store.load(revoked) is None
+    await store.update(changed, adding_one, LATER)  # this process's own writer, too
+    assert await data_of(store, changed) == {"n": 3}
+
+
+async def test_a_kept_sqlite_session_expires_when_its_row_would(sqlite_harness: Harness) -> None:
+    store = sqlite_harness.store
+    key = new_session_key()
+    await store.create(key, dumps({"n": 1}), int(START) + 60)
+    assert await data_of(store, key) == {"n": 1}
+    sqlite_harness.clock.now = START + 60
+    assert await store.load(key) is None
+
+
+async def test_each_load_of_a_kept_sqlite_session_gets_data_of_its_own(
+    sqlite_harness: Harness,
+) -> None:
+    store = sqlite_harness.store
+    nested, plain = new_session_key(), new_session_key()
+    await store.create(nested, dumps({"recent": [1, 2], "prefs": {"per_page": 10}}), LATER)
+    await store.create(plain, dumps({"visits": 1}), LATER)
+    for key in (nested, plain):
+        first = await data_of(store, key)
+        assert first is not None
+        for value in first.values():
+            if isinstance(value, list):
+                value.append(3)
+            elif isinstance(value, dict):
+                value["per_page"] = 50
+        first["added"] = True
+    assert await data_of(store, nested) == {"recent": [1, 2], "prefs": {"per_page": 10}}
+    assert await data_of(store, plain) == {"visits": 1}
 
 
 # -- the PostgreSQL store's batches ------------------------------------------------------------

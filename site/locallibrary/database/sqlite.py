@@ -106,6 +106,14 @@ class SQLiteDatabase(Database):
             raise RuntimeError("the database is not connected")
         return self._reader
 
+    def data_version(self) -> int:
+        """A number that moves once any other connection has committed a change to the file
+        (another worker, the CLI, plain SQL, or this process's own writers): while it stays,
+        every row read from the file since it last moved is as it was. It is SQLite's
+        `PRAGMA data_version`, on the reader, which writes nothing."""
+        version: int = self.reader.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     async def fetch_all(self, sql: str, values: Values = None) -> Sequence[Row]:
         return self.reader.execute(sql, values or {}).fetchall()
 

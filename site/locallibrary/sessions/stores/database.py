@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
-from locallibrary.database import Database, Queries
+from locallibrary.database import Database, Queries, Row
 from locallibrary.sessions.codec import decode
 from locallibrary.sessions.keys import stored_id
 from locallibrary.sessions.stores.base import (
@@ -45,7 +46,8 @@ from locallibrary.sessions.stores.updates import (
 # The owner's columns are the ones `StoredSession.owner` holds (all of `users` but the hash).
 OWNER_COLUMNS = ("email", "name", "role", "created_at", "last_login_at")
 LOAD = """
-    SELECT session.data, session.user_id, session.signed_in_at, session.last_seen_at,
+    SELECT session.data, session.expires_at, session.user_id, session.signed_in_at,
+           session.last_seen_at,
            owner.email, owner.name, owner.role, owner.created_at, owner.last_login_at
     FROM sessions AS session
     LEFT JOIN users AS owner ON owner.id = session.user_id
@@ -119,16 +121,12 @@ class DatabaseStore(SessionStore):
         self._writing: asyncio.Task[None] | None = None
 
     async def load(self, key: str) -> StoredSession | None:
-        row = await self.database.fetch_one(LOAD, {"key": stored_id(key), "now": int(self.clock())})
-        if row is None:
-            return None
-        user_id = row["user_id"]
-        owner = None
-        if user_id is not None and row["email"] is not None:  # email: NOT NULL in `users`
-            owner = {"id": user_id, **{name: row[name] for name in OWNER_COLUMNS}}
-        return StoredSession(
-            decode(row["data"]), user_id, row["signed_in_at"], row["last_seen_at"], owner
-        )
+        row = await self._live_row(stored_id(key))
+        return None if row is None else stored_session(row, decode(row["data"]))
+
+    async def _live_row(self, hashed: str) -> Row | None:
+        """The row of the stored id `hashed`, with its owner's columns, if it is live."""
+        return await self.database.fetch_one(LOAD, {"key": hashed, "now": int(self.clock())})
 
     async def create(self, key: str, text: str, expires_at: int, owner: Owner = ANONYMOUS) -> bool:
         values = {
@@ -252,3 +250,12 @@ class DatabaseStore(SessionStore):
 
     def close(self) -> None:
         """Release what the store holds beyond the database (the server's shutdown calls it)."""
+
+
+def stored_session(row: Row, data: dict[str, Any]) -> StoredSession:
+    """The session of a row that `LOAD` read, with `data` for its data."""
+    user_id = row["user_id"]
+    owner = None
+    if user_id is not None and row["email"] is not None:  # email: NOT NULL in `users`
+        owner = {"id": user_id, **{name: row[name] for name in OWNER_COLUMNS}}
+    return StoredSession(data, user_id, row["signed_in_at"], row["last_seen_at"], owner)

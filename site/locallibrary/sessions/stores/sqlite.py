@@ -1,4 +1,4 @@
-"""The SQLite store: reads as DatabaseStore does, writes on one thread of their own.
+"""The SQLite store: reads kept while the file is unchanged, writes on one thread of their own.
 
 Through aiosqlite, a read-merge-write transaction is a dozen hops between the event loop and
 its thread, and the database's write lock is held across all of them. Here the whole
@@ -30,14 +30,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from locallibrary.database import Database
+from locallibrary.database import Database, Row
 from locallibrary.database.sqlite import SQLiteDatabase
 from locallibrary.database.write_turns import WriteTurns
+from locallibrary.sessions.codec import SCALARS, decode
 from locallibrary.sessions.keys import stored_id
-from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner
-from locallibrary.sessions.stores.database import DatabaseStore
+from locallibrary.sessions.stores.base import ANONYMOUS, Merge, Owner, StoredSession
+from locallibrary.sessions.stores.database import DatabaseStore, stored_session
 from locallibrary.sessions.stores.updates import (
     MERGE_LIMIT,
     Outcome,
@@ -70,6 +73,10 @@ DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= ?"
 REVOKE = "DELETE FROM sessions WHERE key = ? AND user_id = ? AND expires_at > ?"
 # `keep` is never NULL here ('' for none: no stored id is empty), for `key <> NULL` is never true.
 REVOKE_ALL = "DELETE FROM sessions WHERE user_id = ? AND key <> ? AND expires_at > ?"
+
+# The most rows `SQLiteStore` keeps between two commits; past it, it forgets them all and starts
+# again (any session write is a commit, so they rarely add up).
+MAX_KEPT_ROWS = 1024
 
 # A write of one statement.
 Statement = Callable[[sqlite3.Connection], Any]
@@ -255,12 +262,67 @@ def _settle(settled: list[Settled]) -> None:
             future.set_exception(value)
 
 
+@dataclass(frozen=True)
+class KeptRow:
+    """A live row as read, kept while nothing has been committed to the file since."""
+
+    session: StoredSession  # its data is never handed out: each load gets its own
+    text: str  # the data's JSON text
+    plain: bool  # every value of the data is a string, a number, a bool or null
+    expires_at: int
+
+    @classmethod
+    def of(cls, row: Row) -> KeptRow:
+        data = decode(row["data"])
+        session = stored_session(row, data)
+        if session.owner is not None:
+            session = session._replace(owner=MappingProxyType(dict(session.owner)))
+        plain = all(isinstance(value, SCALARS) for value in data.values())
+        return cls(session, row["data"], plain, row["expires_at"])
+
+    def stored_session(self) -> StoredSession:
+        """The session with data of its own: a copy, or decoded again if it holds a list or a
+        dict, which a request may change in place."""
+        data = dict(self.session.data) if self.plain else decode(self.text)
+        return self.session._replace(data=data)
+
+
 class SQLiteStore(DatabaseStore):
-    """Reads as DatabaseStore does; every write is one hop to the `SQLiteWriter`'s thread."""
+    """Reads as DatabaseStore does, through the rows it keeps; every write is one hop to the
+    `SQLiteWriter`'s thread.
+
+    The rows read are kept in memory while SQLite's `data_version` (on the database's reader)
+    stays: while it does, no connection has committed anything to the file, in this process or
+    any other, so each kept row is the row in the file. The version is read before the row, so a
+    row that changed between the two is read again by the next load. A kept row also expires
+    at its own `expires_at`, as a stored one does. Rows are kept by the cookie's key, which
+    lives only in this process's memory, as in the request's: a kept row needs no hash.
+    """
 
     def __init__(self, database: SQLiteDatabase, clock: Callable[[], float] = time.time) -> None:
         super().__init__(database, clock)
+        self.sqlite = database
         self.writer = SQLiteWriter(database.path, busy_timeout=database.busy_timeout)
+        self._kept: dict[str, KeptRow] = {}  # by the cookie's key
+        self._kept_at_version: int | None = None
+
+    async def load(self, key: str) -> StoredSession | None:
+        version = self.sqlite.data_version()
+        if version != self._kept_at_version:
+            self._kept.clear()
+            self._kept_at_version = version
+        kept = self._kept.get(key)
+        if kept is None:
+            row = await self._live_row(stored_id(key))
+            if row is None:
+                return None
+            kept = KeptRow.of(row)
+            if len(self._kept) >= MAX_KEPT_ROWS:
+                self._kept.clear()
+            self._kept[key] = kept
+        if kept.expires_at <= int(self.clock()):
+            return None
+        return kept.stored_session()
 
     async def create(self, key: str, text: str, expires_at: int, owner: Owner = ANONYMOUS) -> bool:
         return await self.writer.create(
