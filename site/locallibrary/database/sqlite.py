@@ -36,6 +36,9 @@ PRAGMAS = ("PRAGMA foreign_keys = ON",)
 # middle, a random book) is most of the query; the default keeps only 2 MiB.
 READER_CACHE_KIB = 32 * 1024
 
+# A number of the reader's that moves with every commit of any other connection (data_version).
+DATA_VERSION = "PRAGMA data_version"
+
 # Bind dates and UUIDs the way the schema stores them on SQLite (SQLAlchemy's Date and Uuid
 # types: ISO dates, 32 hex digits). Adapters are the standard library's documented hook; the
 # default date adapter is deprecated.
@@ -111,7 +114,7 @@ class SQLiteDatabase(Database):
         (another worker, the CLI, plain SQL, or this process's own writers): while it stays,
         every row read from the file since it last moved is as it was. It is SQLite's
         `PRAGMA data_version`, on the reader, which writes nothing."""
-        version: int = self.reader.execute("PRAGMA data_version").fetchone()[0]
+        version: int = self.reader.execute(DATA_VERSION).fetchone()[0]
         return version
 
     async def fetch_all(self, sql: str, values: Values = None) -> Sequence[Row]:
