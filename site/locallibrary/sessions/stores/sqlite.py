@@ -14,10 +14,10 @@ loop takes it and keeps it until it next waits: the writer then waits too, once 
 So the updates that queued one after another are done in two statements for `MERGE_LIMIT` of
 them at a time: one read of their rows (`READ_MANY`), the merges in Python, one upsert of the
 results (`UPSERT_MANY`). (The merges hold the GIL; the next read lets go of it, so the loop waits
-for no more merges than that.) Every other write is one statement. A statement is applied whole or not at all,
-so a write that fails (its merge, or its statement) changes nothing and fails alone, or with
-the updates written in the same statement; a write is reported done only once its transaction
-has committed, and if the commit fails, every write in it is reported failed.
+for no more merges than that.) Every other write is one statement. A statement is applied whole
+or not at all, so a write that fails (its merge, or its statement) changes nothing and fails
+alone, or with the updates written in the same statement; a write is reported done only once
+its transaction has committed, and if the commit fails, every write in it is reported failed.
 """
 
 from __future__ import annotations
